@@ -1,0 +1,147 @@
+"""The `odontoken` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.composition import Services, running_services
+from bot.settings import ConfigError, Settings, load_settings
+from token_core.demo import load_demo
+from token_core.registry import ImportReport, RegistryFormatError, import_registry
+
+logger = logging.getLogger("odontoken")
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.app.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if settings.app.log_level != "DEBUG":
+        logging.getLogger("tortoise").setLevel(logging.WARNING)
+
+
+async def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    async with running_services(settings, apply_migrations=True):
+        pass
+    print(f"database is up to date: {_describe_db(settings)}")
+    return 0
+
+
+async def _demo(settings: Settings, _args: argparse.Namespace) -> int:
+    async with running_services(settings, apply_migrations=True) as services:
+        await _print_demo(services)
+    return 0
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    print(
+        f"odontoken ({settings.app.environment}) on {_describe_db(settings)}, "
+        f"store: {'Redis' if settings.redis.url else 'in-process (one process only)'}"
+    )
+    return await _demo(settings, args)
+
+
+async def _print_demo(services: Services) -> None:
+    summary = await load_demo(services.keyring, services.guides)
+    print("\nDemo beneficiaries:")
+    for b in summary.beneficiaries:
+        phone = _mask_e164(b.mobile) if b.mobile else "-"
+        print(f"  {b.carteirinha}  {b.name:<28} CPF {b.cpf_masked}  celular {phone}")
+    print("\nDemo guides:")
+    for g in summary.guides:
+        print(
+            f"  {g.numero}  {g.status.value:<16} carteirinha {g.beneficiary.carteirinha}  "
+            f"{g.dentist_name} ({g.dentist_cro})"
+        )
+    print("\nThe demo CPFs and phones are listed in the README.")
+
+
+def _mask_e164(e164: str) -> str:
+    from token_core.identity import Mobile
+
+    return Mobile(e164).masked
+
+
+def _describe_db(settings: Settings) -> str:
+    url = settings.database_url
+    return url.split("@")[-1] if "@" in url else url
+
+
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    path: Path = args.file
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    with handle:
+        async with running_services(settings, apply_migrations=True) as services:
+            try:
+                report = await import_registry(handle, services.keyring)
+            except RegistryFormatError as exc:
+                print(f"{path}: {exc}", file=sys.stderr)
+                return 2
+            except UnicodeDecodeError:
+                print(f"{path}: the file must be UTF-8", file=sys.stderr)
+                return 2
+    _print_report(report)
+    return 1 if report.errors else 0
+
+
+def _print_report(report: ImportReport) -> None:
+    for error in report.errors:
+        print(f"line {error.line}: {error.reason}")
+    print(
+        f"rows read: {report.read}; inserted: {report.inserted}; updated: {report.updated}; "
+        f"unchanged: {report.unchanged}; rejected: {len(report.errors)}; "
+        f"chat links revoked: {report.links_revoked}"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="odontoken",
+        description="Single-use security codes for dental treatment guides.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", help="set up the database, load the demo data and show it").set_defaults(
+        handler=_run
+    )
+    sub.add_parser("migrate", help="apply the database migrations").set_defaults(handler=_migrate)
+    sub.add_parser("demo", help="load the demo beneficiaries and guides").set_defaults(
+        handler=_demo
+    )
+    beneficiaries = sub.add_parser("beneficiaries", help="manage the beneficiary registry")
+    ben_sub = beneficiaries.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imp = ben_sub.add_parser(
+        "import", help="upsert beneficiaries from a CSV (carteirinha,cpf,nome,celular,email)"
+    )
+    imp.add_argument("file", type=Path, metavar="FILE.csv")
+    imp.set_defaults(handler=_import)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"odontoken: configuration error: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings)
+    try:
+        return asyncio.run(args.handler(settings, args))
+    except ConfigError as exc:
+        print(f"odontoken: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

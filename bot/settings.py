@@ -1,0 +1,173 @@
+"""Settings: one frozen object loaded from settings.toml, overridden by ODONTOKEN_* variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+SETTINGS_FILE_ENV = "ODONTOKEN_SETTINGS_FILE"
+DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "settings.toml"
+MIN_PEPPER_LENGTH = 32
+
+
+class ConfigError(Exception):
+    """The settings cannot run the service; the message says which and how to fix it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AppSettings(_Section):
+    environment: Literal["development", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    data_dir: Path = Path("data")
+
+
+class DatabaseSettings(_Section):
+    url: str = ""
+
+
+class RedisSettings(_Section):
+    url: str = ""
+    prefix: str = "odontoken:"
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class SecuritySettings(_Section):
+    pepper: str = Field("", repr=False)
+    pepper_file: str = ""
+
+
+class TokenSettings(_Section):
+    digits: int = Field(6, ge=6, le=8)
+    ttl_seconds: float = Field(600, gt=0)
+    memory_seconds: float = Field(86400, gt=0)
+
+
+class LimitSettings(_Section):
+    guide_max_failures: int = Field(5, ge=1)
+    guide_lock_seconds: float = Field(900, gt=0)
+    beneficiary_max_failures: int = Field(100, ge=1)
+    beneficiary_failure_window_seconds: float = Field(3600, gt=0)
+    issue_max_per_beneficiary: int = Field(5, ge=1)
+    issue_window_seconds: float = Field(900, gt=0)
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see settings.toml for what each one means."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ODONTOKEN_",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        frozen=True,
+        extra="ignore",
+    )
+
+    app: AppSettings = AppSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    server: ServerSettings = ServerSettings()
+    security: SecuritySettings = SecuritySettings()
+    tokens: TokenSettings = TokenSettings()
+    limits: LimitSettings = LimitSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def production(self) -> bool:
+        return self.app.environment == "production"
+
+    @property
+    def database_url(self) -> str:
+        """The Tortoise URL; empty means the embedded SQLite file under app.data_dir."""
+        return self.database.url or f"sqlite://{self.app.data_dir / 'odontoken.sqlite3'}"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read settings once: the TOML file, then ODONTOKEN_* environment variables on top."""
+    path = path or Path(os.environ.get(SETTINGS_FILE_ENV) or DEFAULT_SETTINGS_FILE)
+    if not path.is_file():
+        raise ConfigError(f"settings file not found: {path}")
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    if raw.get("security", {}).get("pepper"):
+        raise ConfigError(
+            f"{path}: security.pepper must not be written in the settings file; "
+            "set ODONTOKEN_SECURITY__PEPPER or security.pepper_file instead"
+        )
+    bound = type(
+        "BoundSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": path}}
+    )
+    try:
+        settings: Settings = bound()
+    except ValidationError as exc:
+        raise ConfigError(f"invalid settings: {exc}") from None
+    _check_production(settings)
+    return settings
+
+
+def _check_production(settings: Settings) -> None:
+    if not settings.production:
+        return
+    missing = []
+    if not settings.database.url.startswith(("postgres://", "asyncpg://", "psycopg://")):
+        missing.append("database.url (a PostgreSQL URL)")
+    if not settings.redis.url:
+        missing.append("redis.url")
+    if not (settings.security.pepper or settings.security.pepper_file):
+        missing.append("security.pepper (ODONTOKEN_SECURITY__PEPPER or security.pepper_file)")
+    if missing:
+        raise ConfigError("production mode needs: " + "; ".join(missing))
+
+
+def resolve_pepper(settings: Settings) -> bytes:
+    """Return the secret pepper, generating and keeping a local one in development only."""
+    value = settings.security.pepper
+    if not value and settings.security.pepper_file:
+        try:
+            value = Path(settings.security.pepper_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read security.pepper_file: {exc.strerror}") from None
+    if not value:
+        if settings.production:
+            raise ConfigError("production mode needs security.pepper")
+        value = _local_pepper(settings.app.data_dir / "pepper.key")
+    if len(value) < MIN_PEPPER_LENGTH:
+        raise ConfigError(f"security.pepper must have at least {MIN_PEPPER_LENGTH} characters")
+    return value.encode("utf-8")
+
+
+def _local_pepper(path: Path) -> str:
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value

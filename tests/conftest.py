@@ -1,0 +1,116 @@
+"""Shared fixtures: one database per run on the selected backend, a fresh store per test."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.composition import Services, assemble
+from tests.support import backends, refs
+from token_core.database import close_database, migrate, open_database
+from token_core.guides import GuideDraft
+from token_core.identity import Cpf, Mobile
+from token_core.models import Beneficiary, Guide
+from token_core.policy import TokenPolicy
+from token_core.secrets import Keyring
+from token_core.storage.memory import InProcessStore
+from token_core.storage.ports import EphemeralStore
+
+TEST_PEPPER = b"test-pepper-0123456789-abcdefghijklmnop"
+BACKEND = backends.selected_backend()
+
+
+def pytest_report_header() -> str:
+    return f"odontoken backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    if BACKEND == "production":
+        async with backends.postgres_database() as url:
+            yield url
+    else:
+        yield backends.sqlite_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def database(database_url: str) -> AsyncIterator[str]:
+    await migrate(database_url)
+    await open_database(database_url)
+    try:
+        yield database_url
+    finally:
+        await close_database()
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[EphemeralStore]:
+    """The ephemeral store of the selected backend, empty for each test."""
+    if BACKEND == "production":
+        async with backends.redis_store() as redis:
+            yield redis
+    else:
+        yield InProcessStore()
+
+
+@pytest.fixture
+def keyring() -> Keyring:
+    return Keyring(TEST_PEPPER)
+
+
+@pytest.fixture
+def policy() -> TokenPolicy:
+    return TokenPolicy()
+
+
+@pytest.fixture
+def services(store: EphemeralStore, keyring: Keyring, policy: TokenPolicy) -> Services:
+    return assemble(store, keyring, policy)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_tortoise() -> None:
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+
+
+class World:
+    """Creates beneficiaries and guides with unique references."""
+
+    def __init__(self, services: Services, keyring: Keyring) -> None:
+        self.services = services
+        self.keyring = keyring
+
+    async def beneficiary(
+        self, *, cpf: str | None = None, mobile: str | None = None, active: bool = True
+    ) -> Beneficiary:
+        parsed = Cpf.parse(cpf or refs.cpf())
+        phone = Mobile.parse(mobile or refs.mobile())
+        return await Beneficiary.create(
+            carteirinha=refs.carteirinha(),
+            cpf_hash=self.keyring.cpf_lookup(parsed.digits),
+            cpf_masked=parsed.masked,
+            name="Beneficiária de Teste",
+            mobile=phone.e164,
+            email=f"teste.{refs.suffix()}@example.com.br",
+            active=active,
+        )
+
+    async def guide(self, beneficiary: Beneficiary | None = None) -> Guide:
+        beneficiary = beneficiary or await self.beneficiary()
+        draft = GuideDraft(
+            numero=refs.guide_number(),
+            carteirinha=beneficiary.carteirinha,
+            dentist_name="Dra. Teste",
+            dentist_cro="PR-00001",
+            clinic="Clínica Teste",
+            procedures=[{"codigo": "81000065", "descricao": "Consulta"}],
+        )
+        guide, _ = await self.services.guides.register(draft, actor="test")
+        return guide
+
+
+@pytest.fixture
+def world(services: Services, keyring: Keyring) -> World:
+    return World(services, keyring)

@@ -1,0 +1,170 @@
+"""One contract, two stores: the in-process store and Redis must behave the same."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.support import backends, refs
+from token_core.storage.memory import InProcessStore
+from token_core.storage.ports import (
+    AttemptPolicy,
+    AttemptStatus,
+    Candidate,
+    EphemeralStore,
+    Scope,
+)
+
+POLICY = AttemptPolicy(
+    guide_max_failures=3,
+    guide_lock_seconds=30,
+    beneficiary_max_failures=5,
+    beneficiary_window_seconds=30,
+    memory_seconds=30,
+)
+
+
+@pytest.fixture(params=["in-process", "redis"])
+async def any_store(request: pytest.FixtureRequest) -> AsyncIterator[EphemeralStore]:
+    if request.param == "in-process":
+        yield InProcessStore()
+        return
+    async with backends.redis_store() as store:
+        yield store
+
+
+def scope(guide: str | None = "G1") -> Scope:
+    return Scope(refs.carteirinha(), guide)
+
+
+async def test_a_live_code_is_valid_once_then_used(any_store: EphemeralStore) -> None:
+    s = scope()
+    await any_store.put_code(s, "d1", ttl=30, memory=30)
+    first = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY)
+    second = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY)
+    assert first.status is AttemptStatus.VALID and first.matched == s
+    assert second.status is AttemptStatus.USED
+
+
+async def test_a_wrong_code_counts_down_then_locks(any_store: EphemeralStore) -> None:
+    s = scope()
+    await any_store.put_code(s, "good", ttl=30, memory=30)
+    outcomes = [await any_store.attempt("G1", [Candidate(s, f"bad{i}")], POLICY) for i in range(3)]
+    assert [o.status for o in outcomes] == [
+        AttemptStatus.INVALID,
+        AttemptStatus.INVALID,
+        AttemptStatus.GUIDE_LOCKED,
+    ]
+    assert [o.failures_left for o in outcomes] == [2, 1, 0]
+    assert outcomes[2].locked_now and 29 < (outcomes[2].retry_after or 0) <= 30
+    locked = await any_store.attempt("G1", [Candidate(s, "good")], POLICY)
+    assert locked.status is AttemptStatus.GUIDE_LOCKED and not locked.locked_now
+
+
+async def test_unlocking_a_guide_lets_the_right_code_through(any_store: EphemeralStore) -> None:
+    s = scope()
+    await any_store.put_code(s, "good", ttl=30, memory=30)
+    for i in range(3):
+        await any_store.attempt("G1", [Candidate(s, f"bad{i}")], POLICY)
+    assert await any_store.unlock_guide(s.beneficiary, "G1") is True
+    assert await any_store.unlock_guide(s.beneficiary, "G1") is False
+    outcome = await any_store.attempt("G1", [Candidate(s, "good")], POLICY)
+    assert outcome.status is AttemptStatus.VALID
+
+
+async def test_a_code_past_its_lifetime_reads_as_expired(any_store: EphemeralStore) -> None:
+    s = scope()
+    await any_store.put_code(s, "d1", ttl=0.15, memory=30)
+    await asyncio.sleep(0.25)
+    outcome = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY)
+    assert outcome.status is AttemptStatus.EXPIRED
+
+
+async def test_issuing_again_replaces_the_code_and_forgets_the_old_one(
+    any_store: EphemeralStore,
+) -> None:
+    s = scope()
+    await any_store.put_code(s, "old", ttl=30, memory=30)
+    await any_store.put_code(s, "new", ttl=30, memory=30)
+    old = await any_store.attempt("G1", [Candidate(s, "old")], POLICY)
+    new = await any_store.attempt("G1", [Candidate(s, "new")], POLICY)
+    assert old.status is AttemptStatus.INVALID
+    assert new.status is AttemptStatus.VALID
+
+
+async def test_a_revoked_code_reads_as_invalid(any_store: EphemeralStore) -> None:
+    s = scope()
+    await any_store.put_code(s, "d1", ttl=30, memory=30)
+    assert await any_store.revoke_code(s) is True
+    assert await any_store.revoke_code(s) is False
+    outcome = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY)
+    assert outcome.status is AttemptStatus.INVALID
+
+
+async def test_the_second_candidate_matches_and_only_its_code_is_spent(
+    any_store: EphemeralStore,
+) -> None:
+    ben = refs.carteirinha()
+    guide_scope, open_scope = Scope(ben, "G1"), Scope(ben, None)
+    await any_store.put_code(guide_scope, "g", ttl=30, memory=30)
+    await any_store.put_code(open_scope, "b", ttl=30, memory=30)
+    outcome = await any_store.attempt(
+        "G1", [Candidate(guide_scope, "x"), Candidate(open_scope, "b")], POLICY
+    )
+    assert outcome.status is AttemptStatus.VALID and outcome.matched == open_scope
+    again = await any_store.attempt("G1", [Candidate(guide_scope, "g")], POLICY)
+    assert again.status is AttemptStatus.VALID
+
+
+async def test_failures_across_guides_stop_at_the_beneficiary_limit(
+    any_store: EphemeralStore,
+) -> None:
+    ben = refs.carteirinha()
+    statuses = []
+    for i in range(6):
+        guide = f"G{i}"
+        out = await any_store.attempt(guide, [Candidate(Scope(ben, guide), "bad")], POLICY)
+        statuses.append(out.status)
+    assert statuses[:5] == [AttemptStatus.INVALID] * 5
+    assert statuses[5] is AttemptStatus.BENEFICIARY_LIMIT
+
+
+async def test_concurrent_attempts_spend_a_code_exactly_once(any_store: EphemeralStore) -> None:
+    s = scope()
+    await any_store.put_code(s, "d1", ttl=30, memory=30)
+    outcomes = await asyncio.gather(
+        *(any_store.attempt("G1", [Candidate(s, "d1")], POLICY) for _ in range(50))
+    )
+    statuses = [o.status for o in outcomes]
+    assert statuses.count(AttemptStatus.VALID) == 1
+    assert statuses.count(AttemptStatus.USED) == 49
+
+
+async def test_a_rate_limit_allows_up_to_the_limit_in_a_window(any_store: EphemeralStore) -> None:
+    key = f"issue:{refs.suffix()}"
+    results = [await any_store.hit(key, 2, 0.3) for _ in range(3)]
+    assert results[:2] == [None, None]
+    assert results[2] is not None and 0 < results[2] <= 0.3
+    await asyncio.sleep(0.35)
+    assert await any_store.hit(key, 2, 0.3) is None
+
+
+async def test_set_if_absent_takes_a_key_once_until_it_expires(any_store: EphemeralStore) -> None:
+    key = f"nonce:{refs.suffix()}"
+    assert await any_store.set_if_absent(key, "a", 0.2) is True
+    assert await any_store.set_if_absent(key, "b", 0.2) is False
+    assert await any_store.get(key) == "a"
+    await asyncio.sleep(0.3)
+    assert await any_store.get(key) is None
+    assert await any_store.set_if_absent(key, "c", 0.2) is True
+
+
+async def test_plain_values_can_be_set_and_deleted(any_store: EphemeralStore) -> None:
+    key = f"state:{refs.suffix()}"
+    await any_store.set(key, "x", 30)
+    assert await any_store.get(key) == "x"
+    assert await any_store.delete(key) is True
+    assert await any_store.delete(key) is False
+    assert await any_store.get(key) is None

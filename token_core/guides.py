@@ -1,0 +1,119 @@
+"""Guides: registration by the dentist system, cancellation, the beneficiary's waiting list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from token_core import audit
+from token_core.errors import BeneficiaryInactive, BeneficiaryNotFound, GuideConflict, GuideNotFound
+from token_core.models import AuditKind, Beneficiary, Guide, GuideStatus
+from token_core.storage.ports import EphemeralStore, Scope
+
+
+@dataclass(frozen=True, slots=True)
+class GuideDraft:
+    """What the dentist system sends to register a guide."""
+
+    numero: str
+    carteirinha: str
+    dentist_name: str
+    dentist_cro: str
+    clinic: str = ""
+    procedures: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _same_content(guide: Guide, draft: GuideDraft, beneficiary_id: int) -> bool:
+    return (
+        guide.beneficiary_id == beneficiary_id  # type: ignore[attr-defined]
+        and guide.dentist_name == draft.dentist_name
+        and guide.dentist_cro == draft.dentist_cro
+        and guide.clinic == draft.clinic
+        and guide.procedures == draft.procedures
+    )
+
+
+async def active_beneficiary(carteirinha: str) -> Beneficiary:
+    beneficiary = await Beneficiary.get_or_none(carteirinha=carteirinha)
+    if beneficiary is None:
+        raise BeneficiaryNotFound()
+    if not beneficiary.active:
+        raise BeneficiaryInactive()
+    return beneficiary
+
+
+class GuideService:
+    def __init__(self, store: EphemeralStore) -> None:
+        self._store = store
+
+    async def register(self, draft: GuideDraft, actor: str) -> tuple[Guide, bool]:
+        """Create a guide awaiting a token; the same content again returns it unchanged.
+
+        Returns the guide and whether it was created now. A known number with other content
+        raises GuideConflict.
+        """
+        beneficiary = await active_beneficiary(draft.carteirinha)
+        existing = await Guide.get_or_none(numero=draft.numero)
+        if existing is not None:
+            if _same_content(existing, draft, beneficiary.id):
+                return existing, False
+            raise GuideConflict("Já existe uma guia com este número e outro conteúdo.")
+        async with in_transaction():
+            guide = await Guide.create(
+                numero=draft.numero,
+                beneficiary=beneficiary,
+                dentist_name=draft.dentist_name,
+                dentist_cro=draft.dentist_cro,
+                clinic=draft.clinic,
+                procedures=draft.procedures,
+            )
+            await audit.record(
+                AuditKind.GUIDE_REGISTERED,
+                actor=actor,
+                guide=draft.numero,
+                carteirinha=draft.carteirinha,
+            )
+        return guide, True
+
+    async def get(self, numero: str) -> Guide:
+        guide = await Guide.get_or_none(numero=numero).select_related("beneficiary")
+        if guide is None:
+            raise GuideNotFound()
+        return guide
+
+    async def cancel(self, numero: str, actor: str) -> Guide:
+        """Cancel a guide awaiting a token and revoke the code bound to it."""
+        guide = await self.get(numero)
+        now = datetime.now(UTC)
+        changed = await Guide.filter(id=guide.id, status=GuideStatus.AWAITING_TOKEN).update(
+            status=GuideStatus.CANCELLED, cancelled_at=now, updated_at=now
+        )
+        if not changed:
+            raise GuideConflict("Só uma guia aguardando token pode ser cancelada.")
+        carteirinha = guide.beneficiary.carteirinha
+        await self._store.revoke_code(Scope(carteirinha, numero))
+        await audit.record(
+            AuditKind.GUIDE_CANCELLED, actor=actor, guide=numero, carteirinha=carteirinha
+        )
+        return await self.get(numero)
+
+    async def unlock(self, numero: str, actor: str) -> bool:
+        """Lift the lock put on a guide after too many wrong codes (support only)."""
+        guide = await self.get(numero)
+        carteirinha = guide.beneficiary.carteirinha
+        unlocked = await self._store.unlock_guide(carteirinha, numero)
+        if unlocked:
+            await audit.record(
+                AuditKind.GUIDE_UNLOCKED, actor=actor, guide=numero, carteirinha=carteirinha
+            )
+        return unlocked
+
+
+async def awaiting_guides(beneficiary_id: int) -> list[Guide]:
+    """The beneficiary's guides awaiting a token, oldest first."""
+    return await Guide.filter(
+        beneficiary_id=beneficiary_id, status=GuideStatus.AWAITING_TOKEN
+    ).order_by("created_at", "id")

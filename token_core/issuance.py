@@ -1,0 +1,139 @@
+"""Issuing codes: one live code per scope, rate-limited per beneficiary, audited."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from token_core import audit
+from token_core.errors import GuideConflict, RateLimited
+from token_core.guides import GuideService, active_beneficiary
+from token_core.models import AuditKind, Beneficiary, Channel, Guide, GuideStatus
+from token_core.policy import TokenPolicy
+from token_core.secrets import Keyring, SecretCode, new_code
+from token_core.storage.ports import EphemeralStore, Scope
+
+logger = logging.getLogger(__name__)
+BRASILIA = ZoneInfo("America/Sao_Paulo")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    """A fresh code: `code` goes into the delivery message and nowhere else."""
+
+    code: SecretCode
+    scope: Scope
+    expires_at: datetime
+    beneficiary: Beneficiary
+    guide: Guide | None
+
+
+def format_retry(retry_at: datetime) -> str:
+    """A time a person in Brazil reads: "14:35 (horário de Brasília)"."""
+    return f"{retry_at.astimezone(BRASILIA):%H:%M} (horário de Brasília)"
+
+
+class TokenIssuer:
+    def __init__(
+        self, store: EphemeralStore, keyring: Keyring, policy: TokenPolicy, guides: GuideService
+    ) -> None:
+        self._store = store
+        self._keyring = keyring
+        self._policy = policy
+        self._guides = guides
+
+    async def for_guide(self, numero: str, channel: Channel, actor: str) -> IssuedCode:
+        """A code that validates this guide only. Replaces the guide's previous code."""
+        guide = await self._guides.get(numero)
+        if guide.status is not GuideStatus.AWAITING_TOKEN:
+            raise GuideConflict("Esta guia não está aguardando token.")
+        beneficiary = await active_beneficiary(guide.beneficiary.carteirinha)
+        return await self._issue(beneficiary, guide, channel, actor)
+
+    async def for_beneficiary(self, carteirinha: str, channel: Channel, actor: str) -> IssuedCode:
+        """A code for the beneficiary's first guide awaiting a token, registered now or later."""
+        beneficiary = await active_beneficiary(carteirinha)
+        return await self._issue(beneficiary, None, channel, actor)
+
+    async def _issue(
+        self, beneficiary: Beneficiary, guide: Guide | None, channel: Channel, actor: str
+    ) -> IssuedCode:
+        carteirinha = beneficiary.carteirinha
+        numero = guide.numero if guide else None
+        wait = await self._store.hit(
+            f"issue:{carteirinha}",
+            self._policy.issue_max_per_beneficiary,
+            self._policy.issue_window_seconds,
+        )
+        if wait is not None:
+            retry_at = datetime.now(UTC) + timedelta(seconds=wait)
+            await audit.record(
+                AuditKind.TOKEN_RATE_LIMITED,
+                actor=actor,
+                guide=numero,
+                carteirinha=carteirinha,
+                channel=channel,
+                retry_at=retry_at.isoformat(),
+            )
+            raise RateLimited(
+                "Muitos códigos pedidos em pouco tempo. "
+                f"Tente de novo após {format_retry(retry_at)}.",
+                retry_at,
+            )
+        scope = Scope(carteirinha, numero)
+        code = new_code(self._policy.digits)
+        digest = self._keyring.code_digest(scope.label, code.reveal())
+        await self._store.put_code(
+            scope, digest, self._policy.ttl_seconds, self._policy.memory_seconds
+        )
+        expires_at = datetime.now(UTC) + timedelta(seconds=self._policy.ttl_seconds)
+        await audit.record(
+            AuditKind.TOKEN_ISSUED,
+            actor=actor,
+            guide=numero,
+            carteirinha=carteirinha,
+            channel=channel,
+            expires_at=expires_at.isoformat(),
+        )
+        return IssuedCode(code, scope, expires_at, beneficiary, guide)
+
+    async def revoke(self, scope: Scope, reason: str, actor: str) -> bool:
+        """Stop a live code from working (delivery failed, fraud reported, guide cancelled)."""
+        revoked = await self._store.revoke_code(scope)
+        await audit.record(
+            AuditKind.TOKEN_REVOKED,
+            actor=actor,
+            guide=scope.guide,
+            carteirinha=scope.beneficiary,
+            reason=reason,
+            had_live_code=revoked,
+        )
+        return revoked
+
+    async def record_delivery(
+        self, issued: IssuedCode, channel: Channel, actor: str, error: str | None = None
+    ) -> None:
+        """Audit a delivery. A failed one revokes the code; a good one sets the default channel."""
+        scope = issued.scope
+        if error is not None:
+            await audit.record(
+                AuditKind.TOKEN_DELIVERY_FAILED,
+                actor=actor,
+                guide=scope.guide,
+                carteirinha=scope.beneficiary,
+                channel=channel,
+                reason=error[:64],
+            )
+            await self.revoke(scope, "delivery_failed", actor)
+            return
+        await audit.record(
+            AuditKind.TOKEN_DELIVERED,
+            actor=actor,
+            guide=scope.guide,
+            carteirinha=scope.beneficiary,
+            channel=channel,
+        )
+        if issued.beneficiary.default_channel != channel:
+            await Beneficiary.filter(id=issued.beneficiary.id).update(default_channel=channel)

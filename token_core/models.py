@@ -1,0 +1,124 @@
+"""Durable records (Tortoise ORM). Schema changes go through `odontoken makemigrations`."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    APP = "app"
+    SAB = "sab"
+
+
+class GuideStatus(enum.StrEnum):
+    AWAITING_TOKEN = "AGUARDANDO_TOKEN"
+    VALIDATED = "VALIDADA"
+    CANCELLED = "CANCELADA"
+
+
+class AuditKind(enum.StrEnum):
+    TOKEN_ISSUED = "token.issued"
+    TOKEN_DELIVERED = "token.delivered"
+    TOKEN_DELIVERY_FAILED = "token.delivery_failed"
+    TOKEN_VALIDATED = "token.validated"
+    TOKEN_REJECTED = "token.rejected"
+    TOKEN_REVOKED = "token.revoked"
+    TOKEN_RATE_LIMITED = "token.rate_limited"
+    GUIDE_LOCKED = "guide.locked"
+    GUIDE_UNLOCKED = "guide.unlocked"
+    GUIDE_REGISTERED = "guide.registered"
+    GUIDE_CANCELLED = "guide.cancelled"
+
+
+class Beneficiary(Model):
+    """A plan member. The CPF is kept only as a keyed look-up hash and a masked form."""
+
+    id = fields.IntField(primary_key=True)
+    carteirinha = fields.CharField(max_length=20, unique=True)
+    cpf_hash = fields.CharField(max_length=64, db_index=True)
+    cpf_masked = fields.CharField(max_length=14)
+    name = fields.CharField(max_length=200)
+    mobile = fields.CharField(max_length=16, null=True)
+    email = fields.CharField(max_length=254, null=True)
+    active = fields.BooleanField(default=True)
+    default_channel = fields.CharEnumField(Channel, max_length=10, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "beneficiary"
+
+    def __str__(self) -> str:
+        return f"Beneficiary {self.carteirinha}"
+
+
+class ChatLink(Model):
+    """A chat identity proven to belong to a beneficiary. Revoked links are kept as history."""
+
+    id = fields.IntField(primary_key=True)
+    channel = fields.CharEnumField(Channel, max_length=10)
+    chat_id = fields.CharField(max_length=64)
+    beneficiary: fields.ForeignKeyRelation[Beneficiary] = fields.ForeignKeyField(
+        "models.Beneficiary", related_name="chat_links", on_delete=fields.RESTRICT
+    )
+    linked_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "chat_link"
+        indexes = (("channel", "chat_id"),)
+
+
+class Guide(Model):
+    """A treatment guide (GTO) registered by the dentist system."""
+
+    id = fields.IntField(primary_key=True)
+    numero = fields.CharField(max_length=30, unique=True)
+    beneficiary: fields.ForeignKeyRelation[Beneficiary] = fields.ForeignKeyField(
+        "models.Beneficiary", related_name="guides", on_delete=fields.RESTRICT
+    )
+    dentist_name = fields.CharField(max_length=200)
+    dentist_cro = fields.CharField(max_length=20)
+    clinic = fields.CharField(max_length=200, default="")
+    procedures: Any = fields.JSONField(default=list)
+    status = fields.CharEnumField(GuideStatus, max_length=20, default=GuideStatus.AWAITING_TOKEN)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    validated_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+    validation_code = fields.CharField(max_length=10, null=True)
+    validated_channel = fields.CharEnumField(Channel, max_length=10, null=True)
+
+    class Meta:
+        table = "guide"
+        indexes = (("beneficiary_id", "status", "created_at"),)
+
+
+class AuditEvent(Model):
+    """Append-only record of what happened to codes and guides. Never holds a code or a CPF."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    kind = fields.CharEnumField(AuditKind, max_length=32)
+    guide_numero = fields.CharField(max_length=30, null=True, db_index=True)
+    carteirinha = fields.CharField(max_length=20, null=True, db_index=True)
+    channel = fields.CharEnumField(Channel, max_length=10, null=True)
+    actor = fields.CharField(max_length=64)
+    reason = fields.CharField(max_length=64, null=True)
+    detail: Any = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "audit_event"
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._saved_in_db:
+            raise RuntimeError("audit events are append-only")
+        await super().save(*args, **kwargs)

@@ -1,0 +1,96 @@
+"""The port of the ephemeral store: live code digests, attempt counters, locks, rate limits.
+
+Two adapters implement it: `RedisStore` (production, shared by every worker) and
+`InProcessStore` (embedded default, one process only). `tests/integration/test_store_contract.py`
+holds both to the same behaviour.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a code authorises: one guide, or the next guide of a beneficiary (guide=None)."""
+
+    beneficiary: str
+    guide: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The text bound into the code's HMAC; the same digits for another scope differ."""
+        return f"{self.beneficiary}/{self.guide or '*'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A scope the typed code may belong to, with the code's digest for that scope."""
+
+    scope: Scope
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptPolicy:
+    guide_max_failures: int
+    guide_lock_seconds: float
+    beneficiary_max_failures: int
+    beneficiary_window_seconds: float
+    memory_seconds: float
+
+
+class AttemptStatus(enum.Enum):
+    VALID = "valid"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    USED = "used"
+    GUIDE_LOCKED = "guide_locked"
+    BENEFICIARY_LIMIT = "beneficiary_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptOutcome:
+    status: AttemptStatus
+    matched: Scope | None = None
+    failures_left: int | None = None
+    retry_after: float | None = None
+    locked_now: bool = False
+
+
+class EphemeralStore(Protocol):
+    """Short-lived shared state with expiry. Every method is atomic on its own."""
+
+    async def put_code(self, scope: Scope, digest: str, ttl: float, memory: float) -> None:
+        """Make `digest` the live code of `scope`, replacing (and forgetting) any earlier one."""
+
+    async def revoke_code(self, scope: Scope) -> bool:
+        """Drop the live code of `scope`; it then reads as invalid. False if there was none."""
+
+    async def attempt(
+        self, guide: str, candidates: list[Candidate], policy: AttemptPolicy
+    ) -> AttemptOutcome:
+        """One atomic validation step: refuse while locked, else compare and spend on a match,
+        else tell a used or expired code apart, else count the failure (and lock at the limit).
+
+        `candidates` all belong to one beneficiary; `guide` is the guide being validated.
+        """
+
+    async def unlock_guide(self, beneficiary: str, guide: str) -> bool:
+        """Lift a guide's lock and clear its failure count. False if it was not locked."""
+
+    async def hit(self, key: str, limit: int, window: float) -> float | None:
+        """Count one event in a fixed window; None when allowed, else seconds until allowed."""
+
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        """Store `value` only if `key` is free (replay nonces, idempotency keys)."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str, ttl: float) -> None: ...
+
+    async def delete(self, key: str) -> bool: ...
+
+    async def close(self) -> None: ...

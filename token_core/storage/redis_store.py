@@ -1,0 +1,186 @@
+"""Redis ephemeral store: production. Validation is one Lua script, so it is atomic across
+every worker. Comparing digests inside Lua is not constant-time, but the values compared are
+HMACs under a server-side key, which an attacker can neither choose nor learn from timing.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from token_core.storage.keys import Keys
+from token_core.storage.ports import (
+    AttemptOutcome,
+    AttemptPolicy,
+    AttemptStatus,
+    Candidate,
+    Scope,
+)
+
+# KEYS: lock, guide failures, beneficiary failures, then (code, known, used) per candidate.
+# ARGV: candidates, max failures, lock ms, beneficiary max, beneficiary window ms, memory ms,
+#       then the digest of each candidate.
+_ATTEMPT = """
+local lock_ttl = redis.call('PTTL', KEYS[1])
+if lock_ttl > 0 then return {'guide_locked', lock_ttl, 0} end
+local bfail = tonumber(redis.call('GET', KEYS[3]) or '0')
+if bfail >= tonumber(ARGV[4]) then return {'beneficiary_limit', redis.call('PTTL', KEYS[3]), 0} end
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  local k = 3 + (i - 1) * 3
+  local digest = ARGV[6 + i]
+  if redis.call('GET', KEYS[k + 1]) == digest then
+    redis.call('DEL', KEYS[k + 1], KEYS[k + 2])
+    redis.call('SET', KEYS[k + 3], '1', 'PX', ARGV[6])
+    return {'valid', 0, i}
+  end
+end
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[3 + (i - 1) * 3 + 3]) == 1 then return {'used', 0, i} end
+end
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[3 + (i - 1) * 3 + 2]) == 1 then return {'expired', 0, i} end
+end
+local f = redis.call('INCR', KEYS[2])
+if f == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+local b = redis.call('INCR', KEYS[3])
+if b == 1 then redis.call('PEXPIRE', KEYS[3], ARGV[5]) end
+if f >= tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[3])
+  redis.call('DEL', KEYS[2])
+  return {'guide_locked', tonumber(ARGV[3]), -1}
+end
+return {'invalid', tonumber(ARGV[2]) - f, 0}
+"""
+
+# KEYS: code key, known key of the new digest. ARGV: digest, ttl ms, memory ms, known prefix.
+_PUT_CODE = """
+local previous = redis.call('GET', KEYS[1])
+if previous then redis.call('DEL', ARGV[4] .. previous) end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+return 1
+"""
+
+# KEYS: code key. ARGV: known prefix.
+_REVOKE = """
+local previous = redis.call('GET', KEYS[1])
+if not previous then return 0 end
+redis.call('DEL', KEYS[1], ARGV[1] .. previous)
+return 1
+"""
+
+# KEYS: counter. ARGV: limit, window ms. Returns 0 when allowed, else ms until allowed.
+_HIT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n > tonumber(ARGV[1]) then return math.max(redis.call('PTTL', KEYS[1]), 1) end
+return 0
+"""
+
+
+def _ms(seconds: float) -> int:
+    return max(int(seconds * 1000), 1)
+
+
+class RedisStore:
+    """Keys live under `prefix`; every key odontoken writes has an expiry."""
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self._redis = client
+        self._keys = Keys(prefix)
+        self._attempt = client.register_script(_ATTEMPT)
+        self._put = client.register_script(_PUT_CODE)
+        self._revoke = client.register_script(_REVOKE)
+        self._hit = client.register_script(_HIT)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str) -> RedisStore:
+        return cls(Redis.from_url(url, decode_responses=True), prefix)
+
+    async def ping(self) -> None:
+        await self._redis.ping()
+
+    def _known_prefix(self, beneficiary: str) -> str:
+        return self._keys.known(beneficiary, "")
+
+    async def put_code(self, scope: Scope, digest: str, ttl: float, memory: float) -> None:
+        await self._put(
+            keys=[self._keys.code(scope), self._keys.known(scope.beneficiary, digest)],
+            args=[digest, _ms(ttl), _ms(memory), self._known_prefix(scope.beneficiary)],
+        )
+
+    async def revoke_code(self, scope: Scope) -> bool:
+        result = await self._revoke(
+            keys=[self._keys.code(scope)], args=[self._known_prefix(scope.beneficiary)]
+        )
+        return bool(result)
+
+    async def attempt(
+        self, guide: str, candidates: list[Candidate], policy: AttemptPolicy
+    ) -> AttemptOutcome:
+        beneficiary = candidates[0].scope.beneficiary
+        keys = [
+            self._keys.guide_lock(beneficiary, guide),
+            self._keys.guide_failures(beneficiary, guide),
+            self._keys.beneficiary_failures(beneficiary),
+        ]
+        for cand in candidates:
+            keys += [
+                self._keys.code(cand.scope),
+                self._keys.known(beneficiary, cand.digest),
+                self._keys.used(beneficiary, cand.digest),
+            ]
+        args: list[str | int] = [
+            len(candidates),
+            policy.guide_max_failures,
+            _ms(policy.guide_lock_seconds),
+            policy.beneficiary_max_failures,
+            _ms(policy.beneficiary_window_seconds),
+            _ms(policy.memory_seconds),
+            *(cand.digest for cand in candidates),
+        ]
+        status_name, number, index = await self._attempt(keys=keys, args=args)
+        status = AttemptStatus(status_name)
+        number, index = int(number), int(index)
+        matched = candidates[index - 1].scope if index > 0 else None
+        if status is AttemptStatus.INVALID:
+            return AttemptOutcome(status, failures_left=number)
+        if status in (AttemptStatus.GUIDE_LOCKED, AttemptStatus.BENEFICIARY_LIMIT):
+            locked_now = index == -1
+            return AttemptOutcome(
+                status,
+                retry_after=number / 1000,
+                failures_left=0 if locked_now else None,
+                locked_now=locked_now,
+            )
+        return AttemptOutcome(status, matched=matched)
+
+    async def unlock_guide(self, beneficiary: str, guide: str) -> bool:
+        lock = self._keys.guide_lock(beneficiary, guide)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.exists(lock)
+            pipe.delete(lock, self._keys.guide_failures(beneficiary, guide))
+            existed, _ = await pipe.execute()
+        return bool(existed)
+
+    async def hit(self, key: str, limit: int, window: float) -> float | None:
+        wait_ms = int(
+            await self._hit(keys=[self._keys.plain(f"rate:{key}")], args=[limit, _ms(window)])
+        )
+        return wait_ms / 1000 if wait_ms else None
+
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        return bool(await self._redis.set(self._keys.plain(key), value, px=_ms(ttl), nx=True))
+
+    async def get(self, key: str) -> str | None:
+        value: str | None = await self._redis.get(self._keys.plain(key))
+        return value
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        await self._redis.set(self._keys.plain(key), value, px=_ms(ttl))
+
+    async def delete(self, key: str) -> bool:
+        return bool(await self._redis.delete(self._keys.plain(key)))
+
+    async def close(self) -> None:
+        await self._redis.aclose()

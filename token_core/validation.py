@@ -1,0 +1,185 @@
+"""Validating a code for a guide: one atomic store step, then the guide becomes VALIDADA."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from token_core import audit
+from token_core.guides import awaiting_guides
+from token_core.models import AuditKind, Channel, Guide, GuideStatus
+from token_core.policy import TokenPolicy
+from token_core.secrets import Keyring, new_validation_code, normalise_code_input
+from token_core.storage.ports import AttemptStatus, Candidate, EphemeralStore, Scope
+
+logger = logging.getLogger(__name__)
+
+
+class ValidationStatus(enum.StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    MALFORMED = "malformed"
+    EXPIRED = "expired"
+    ALREADY_USED = "already_used"
+    GUIDE_LOCKED = "guide_locked"
+    NOT_AWAITING = "not_awaiting"
+    ALREADY_VALIDATED = "already_validated"
+    GUIDE_NOT_FOUND = "guide_not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    status: ValidationStatus
+    guide: str
+    failures_left: int | None = None
+    locked_until: datetime | None = None
+    validated_at: datetime | None = None
+    validation_code: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is ValidationStatus.VALID
+
+
+_STORE_TO_RESULT = {
+    AttemptStatus.INVALID: ValidationStatus.INVALID,
+    AttemptStatus.EXPIRED: ValidationStatus.EXPIRED,
+    AttemptStatus.USED: ValidationStatus.ALREADY_USED,
+    AttemptStatus.GUIDE_LOCKED: ValidationStatus.GUIDE_LOCKED,
+    AttemptStatus.BENEFICIARY_LIMIT: ValidationStatus.GUIDE_LOCKED,
+}
+
+
+class TokenValidator:
+    def __init__(self, store: EphemeralStore, keyring: Keyring, policy: TokenPolicy) -> None:
+        self._store = store
+        self._keyring = keyring
+        self._policy = policy
+        self._shape = re.compile(rf"[0-9]{{{policy.digits}}}")
+
+    async def validate(
+        self, numero: str, typed: str, channel: Channel, actor: str
+    ) -> ValidationResult:
+        """Check the code the beneficiary read out; spend it and validate the guide on a match."""
+        code = normalise_code_input(typed)
+        if not self._shape.fullmatch(code):
+            return ValidationResult(ValidationStatus.MALFORMED, numero)
+        guide = await Guide.get_or_none(numero=numero).select_related("beneficiary")
+        if guide is None:
+            await audit.record(
+                AuditKind.TOKEN_REJECTED,
+                actor=actor,
+                guide=numero,
+                channel=channel,
+                reason=ValidationStatus.GUIDE_NOT_FOUND,
+            )
+            return ValidationResult(ValidationStatus.GUIDE_NOT_FOUND, numero)
+        carteirinha = guide.beneficiary.carteirinha
+        early = self._status_refusal(guide)
+        if early is not None:
+            await audit.record(
+                AuditKind.TOKEN_REJECTED,
+                actor=actor,
+                guide=numero,
+                carteirinha=carteirinha,
+                channel=channel,
+                reason=early.status,
+            )
+            return early
+        candidates = [self._candidate(Scope(carteirinha, numero), code)]
+        waiting = await awaiting_guides(guide.beneficiary.id)
+        if waiting and waiting[0].id == guide.id:
+            candidates.append(self._candidate(Scope(carteirinha, None), code))
+        outcome = await self._store.attempt(numero, candidates, self._policy.attempt_policy())
+        if outcome.status is AttemptStatus.VALID:
+            assert outcome.matched is not None
+            return await self._mark_validated(guide, channel, actor, outcome.matched)
+        status = _STORE_TO_RESULT[outcome.status]
+        locked_until = None
+        if outcome.retry_after is not None:
+            locked_until = datetime.now(UTC) + timedelta(seconds=outcome.retry_after)
+        reason = outcome.status.value
+        if outcome.locked_now:
+            reason = AttemptStatus.INVALID.value
+        await audit.record(
+            AuditKind.TOKEN_REJECTED,
+            actor=actor,
+            guide=numero,
+            carteirinha=carteirinha,
+            channel=channel,
+            reason=reason,
+            failures_left=outcome.failures_left,
+        )
+        if outcome.locked_now:
+            assert locked_until is not None
+            logger.warning("guide %s locked after too many wrong codes", numero)
+            await audit.record(
+                AuditKind.GUIDE_LOCKED,
+                actor=actor,
+                guide=numero,
+                carteirinha=carteirinha,
+                channel=channel,
+                locked_until=locked_until.isoformat(),
+            )
+        return ValidationResult(
+            status, numero, failures_left=outcome.failures_left, locked_until=locked_until
+        )
+
+    def _candidate(self, scope: Scope, code: str) -> Candidate:
+        return Candidate(scope, self._keyring.code_digest(scope.label, code))
+
+    @staticmethod
+    def _status_refusal(guide: Guide) -> ValidationResult | None:
+        if guide.status is GuideStatus.VALIDATED:
+            return ValidationResult(
+                ValidationStatus.ALREADY_VALIDATED,
+                guide.numero,
+                validated_at=guide.validated_at,
+                validation_code=guide.validation_code,
+            )
+        if guide.status is not GuideStatus.AWAITING_TOKEN:
+            return ValidationResult(ValidationStatus.NOT_AWAITING, guide.numero)
+        return None
+
+    async def _mark_validated(
+        self, guide: Guide, channel: Channel, actor: str, matched: Scope
+    ) -> ValidationResult:
+        now = datetime.now(UTC)
+        validation_code = new_validation_code()
+        changed = await Guide.filter(id=guide.id, status=GuideStatus.AWAITING_TOKEN).update(
+            status=GuideStatus.VALIDATED,
+            validated_at=now,
+            updated_at=now,
+            validation_code=validation_code,
+            validated_channel=channel,
+        )
+        carteirinha = guide.beneficiary.carteirinha
+        if not changed:
+            # The guide changed between the read and the spend (cancelled, or validated by
+            # another code): the spent code authorised nothing.
+            await guide.refresh_from_db()
+            refusal = self._status_refusal(guide)
+            assert refusal is not None
+            await audit.record(
+                AuditKind.TOKEN_REJECTED,
+                actor=actor,
+                guide=guide.numero,
+                carteirinha=carteirinha,
+                channel=channel,
+                reason=refusal.status,
+            )
+            return refusal
+        await audit.record(
+            AuditKind.TOKEN_VALIDATED,
+            actor=actor,
+            guide=guide.numero,
+            carteirinha=carteirinha,
+            channel=channel,
+            scope="guide" if matched.guide else "beneficiary",
+        )
+        return ValidationResult(
+            ValidationStatus.VALID, guide.numero, validated_at=now, validation_code=validation_code
+        )
