@@ -10,21 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.composition import Services, running_services
+from bot.logs import configure_logging
 from bot.settings import ConfigError, Settings, load_settings
 from token_core.demo import load_demo
 from token_core.registry import ImportReport, RegistryFormatError, import_registry
 
 logger = logging.getLogger("odontoken")
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.app.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if settings.app.log_level != "DEBUG":
-        logging.getLogger("tortoise").setLevel(logging.WARNING)
 
 
 async def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -135,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"odontoken: configuration error: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings)
+    configure_logging(settings.app.log_level)
     try:
         return asyncio.run(args.handler(settings, args))
     except ConfigError as exc:

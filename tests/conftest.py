@@ -18,7 +18,6 @@ from token_core.secrets import Keyring
 from token_core.storage.memory import InProcessStore
 from token_core.storage.ports import EphemeralStore
 
-TEST_PEPPER = b"test-pepper-0123456789-abcdefghijklmnop"
 BACKEND = backends.selected_backend()
 
 
@@ -57,7 +56,7 @@ async def store() -> AsyncIterator[EphemeralStore]:
 
 @pytest.fixture
 def keyring() -> Keyring:
-    return Keyring(TEST_PEPPER)
+    return Keyring(backends.TEST_PEPPER.encode())
 
 
 @pytest.fixture

@@ -98,12 +98,11 @@ class Mobile:
             national = national[:2] + "9" + national[2:]
         if len(national) != 11 or national[2] != "9":
             raise InvalidPhone("Informe um celular com DDD e 9 dígitos.")
-        number = phonenumbers.parse("+55" + national, None)
-        if not phonenumbers.is_valid_number(number):
-            raise InvalidPhone("Esse celular não parece válido. Confira o DDD e o número.")
+        # phonenumbers' metadata knows which DDDs exist and which ranges are mobile.
+        number = phonenumbers.PhoneNumber(country_code=55, national_number=int(national))
         if phonenumbers.number_type(number) not in _MOBILE_TYPES:
-            raise InvalidPhone("Esse número não é de celular.")
-        return cls(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+            raise InvalidPhone("Esse celular não parece válido. Confira o DDD e o número.")
+        return cls(f"+55{national}")
 
     @property
     def ddd(self) -> str:

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +17,7 @@ from redis.asyncio import Redis
 
 from token_core.storage.redis_store import RedisStore
 
+TEST_PEPPER = "test-pepper-0123456789-abcdefghijklmnop"
 PG_ADMIN_URL = os.environ.get("ODONTOKEN_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("ODONTOKEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -98,3 +101,21 @@ async def redis_cleanup(prefix: str) -> None:
             await client.delete(*keys)
     finally:
         await client.aclose()
+
+
+async def database_dump(url: str) -> str:
+    """Everything the database holds, as SQL text (pg_dump or SQLite's iterdump)."""
+    if url.startswith("sqlite://"):
+        with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
+            return "\n".join(conn.iterdump())
+    proc = await asyncio.create_subprocess_exec(
+        "pg_dump",
+        "--no-owner",
+        url.replace("postgres://", "postgresql://", 1),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"pg_dump failed: {err.decode(errors='replace')}")
+    return out.decode()

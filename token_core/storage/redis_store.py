@@ -87,6 +87,7 @@ class RedisStore:
 
     def __init__(self, client: Redis, prefix: str) -> None:
         self._redis = client
+        self.prefix = prefix
         self._keys = Keys(prefix)
         self._attempt = client.register_script(_ATTEMPT)
         self._put = client.register_script(_PUT_CODE)

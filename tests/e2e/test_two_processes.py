@@ -1,0 +1,67 @@
+"""Two OS processes sharing PostgreSQL + Redis race to spend the same code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import World
+from token_core import audit
+from token_core.models import AuditKind, Channel, Guide, GuideStatus
+from token_core.storage.ports import EphemeralStore
+from token_core.storage.redis_store import RedisStore
+
+pytestmark = pytest.mark.production
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def run_worker(db_url: str, prefix: str, guide: str, code: str, start_at: float) -> list[str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.support.validate_worker",
+        db_url,
+        prefix,
+        guide,
+        "100",
+        str(start_at),
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate(f"{code}\n".encode())
+    assert proc.returncode == 0, err.decode()
+    statuses: list[str] = json.loads(out)
+    return statuses
+
+
+async def test_two_hundred_concurrent_validations_in_two_processes_yield_one_success(
+    store: EphemeralStore, world: World, database: str
+) -> None:
+    assert isinstance(store, RedisStore), "this test needs the production backend"
+    guide = await world.guide()
+    issued = await world.services.issuer.for_guide(guide.numero, Channel.SMS, actor="sio")
+    start_at = time.time() + 1.5  # both processes start importing well before this
+
+    results = await asyncio.gather(
+        run_worker(database, store.prefix, guide.numero, issued.code.reveal(), start_at),
+        run_worker(database, store.prefix, guide.numero, issued.code.reveal(), start_at),
+    )
+
+    statuses = Counter(status for batch in results for status in batch)
+    print(dict(statuses))
+    assert sum(statuses.values()) == 200
+    assert statuses["valid"] == 1, statuses
+    # The losers hear that the code was spent: "already used" while the guide row was still
+    # being updated, "already validated" once it was.
+    assert set(statuses) <= {"valid", "already_used", "already_validated"}, statuses
+    assert (await Guide.get(numero=guide.numero)).status is GuideStatus.VALIDATED
+    events = await audit.trail(guide=guide.numero)
+    assert [e.kind for e in events].count(AuditKind.TOKEN_VALIDATED) == 1
