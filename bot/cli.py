@@ -128,7 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.app.log_level)
     try:
-        return asyncio.run(args.handler(settings, args))
+        code: int = asyncio.run(args.handler(settings, args))
+        return code
     except ConfigError as exc:
         print(f"odontoken: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -46,27 +46,27 @@ class RedisSettings(_Section):
 
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
+    port: int = Field(default=8080, ge=0, le=65535)
 
 
 class SecuritySettings(_Section):
-    pepper: str = Field("", repr=False)
+    pepper: str = Field(default="", repr=False)
     pepper_file: str = ""
 
 
 class TokenSettings(_Section):
-    digits: int = Field(6, ge=6, le=8)
-    ttl_seconds: float = Field(600, gt=0)
-    memory_seconds: float = Field(86400, gt=0)
+    digits: int = Field(default=6, ge=6, le=8)
+    ttl_seconds: float = Field(default=600, gt=0)
+    memory_seconds: float = Field(default=86400, gt=0)
 
 
 class LimitSettings(_Section):
-    guide_max_failures: int = Field(5, ge=1)
-    guide_lock_seconds: float = Field(900, gt=0)
-    beneficiary_max_failures: int = Field(100, ge=1)
-    beneficiary_failure_window_seconds: float = Field(3600, gt=0)
-    issue_max_per_beneficiary: int = Field(5, ge=1)
-    issue_window_seconds: float = Field(900, gt=0)
+    guide_max_failures: int = Field(default=5, ge=1)
+    guide_lock_seconds: float = Field(default=900, gt=0)
+    beneficiary_max_failures: int = Field(default=100, ge=1)
+    beneficiary_failure_window_seconds: float = Field(default=3600, gt=0)
+    issue_max_per_beneficiary: int = Field(default=5, ge=1)
+    issue_window_seconds: float = Field(default=900, gt=0)
 
 
 class Settings(BaseSettings):

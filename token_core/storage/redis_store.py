@@ -174,8 +174,8 @@ class RedisStore:
         return bool(await self._redis.set(self._keys.plain(key), value, px=_ms(ttl), nx=True))
 
     async def get(self, key: str) -> str | None:
-        value: str | None = await self._redis.get(self._keys.plain(key))
-        return value
+        value = await self._redis.get(self._keys.plain(key))
+        return value if value is None else str(value)
 
     async def set(self, key: str, value: str, ttl: float) -> None:
         await self._redis.set(self._keys.plain(key), value, px=_ms(ttl))
