@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import sys
 from collections.abc import Sequence
@@ -68,20 +69,20 @@ def _describe_db(settings: Settings) -> str:
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
     path: Path = args.file
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        # Decoded whole before anything loads: a bad byte anywhere refuses the file, not half of it.
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
     except OSError as exc:
         print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
-    with handle:
-        async with running_services(settings, apply_migrations=True) as services:
-            try:
-                report = await import_registry(handle, services.keyring)
-            except RegistryFormatError as exc:
-                print(f"{path}: {exc}", file=sys.stderr)
-                return 2
-            except UnicodeDecodeError:
-                print(f"{path}: the file must be UTF-8", file=sys.stderr)
-                return 2
+    except UnicodeDecodeError as exc:
+        print(f"{path}: the file must be UTF-8 (bad byte at position {exc.start})", file=sys.stderr)
+        return 2
+    async with running_services(settings, apply_migrations=True) as services:
+        try:
+            report = await import_registry(io.StringIO(text, newline=""), services.keyring)
+        except RegistryFormatError as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            return 2
     _print_report(report)
     return 1 if report.errors else 0
 

@@ -114,7 +114,13 @@ def load_settings(path: Path | None = None) -> Settings:
     path = path or Path(os.environ.get(SETTINGS_FILE_ENV) or DEFAULT_SETTINGS_FILE)
     if not path.is_file():
         raise ConfigError(f"settings file not found: {path}")
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    unknown = sorted(set(raw) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
     if raw.get("security", {}).get("pepper"):
         raise ConfigError(
             f"{path}: security.pepper must not be written in the settings file; "
@@ -127,6 +133,9 @@ def load_settings(path: Path | None = None) -> Settings:
         settings: Settings = bound()
     except ValidationError as exc:
         raise ConfigError(f"invalid settings: {exc}") from None
+    if not settings.app.data_dir.is_absolute():
+        app = settings.app.model_copy(update={"data_dir": path.parent / settings.app.data_dir})
+        settings = settings.model_copy(update={"app": app})
     _check_production(settings)
     return settings
 
@@ -135,7 +144,7 @@ def _check_production(settings: Settings) -> None:
     if not settings.production:
         return
     missing = []
-    if not settings.database.url.startswith(("postgres://", "asyncpg://", "psycopg://")):
+    if not settings.database.url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         missing.append("database.url (a PostgreSQL URL)")
     if not settings.redis.url:
         missing.append("redis.url")

@@ -87,8 +87,9 @@ def parse_registry(lines: Iterable[str]) -> Iterator[RegistryRow | RowError]:
     if header is None or [h.strip().lstrip("\ufeff").lower() for h in header] != HEADER:
         raise RegistryFormatError(f"the first line must be the header: {','.join(HEADER)}")
     seen: dict[str, int] = {}
+    line_after_previous = reader.line_num
     for values in reader:
-        line = reader.line_num
+        line, line_after_previous = line_after_previous + 1, reader.line_num
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(HEADER):
@@ -165,10 +166,15 @@ async def _upsert(rows: list[RegistryRow], keyring: Keyring, report: ImportRepor
                 update_fields=[*_COMPARED_FIELDS, "updated_at"],
                 on_conflict=["carteirinha"],
             )
-        new_phone = [c for c, f in changed.items() if c in existing and existing[c][3] != f[3]]
-        if new_phone:
+        # A chat link proves "this phone and this CPF": a new phone or a new CPF undoes it.
+        unproven = [
+            c
+            for c, f in changed.items()
+            if c in existing and (existing[c][0] != f[0] or existing[c][3] != f[3])
+        ]
+        if unproven:
             report.links_revoked += await ChatLink.filter(
-                beneficiary__carteirinha__in=new_phone, revoked_at=None
+                beneficiary__carteirinha__in=unproven, revoked_at=None
             ).update(revoked_at=now)
     report.inserted += sum(c not in existing for c in changed)
     report.updated += sum(c in existing for c in changed)
