@@ -19,6 +19,12 @@ from pydantic_settings import (
 SETTINGS_FILE_ENV = "ODONTOKEN_SETTINGS_FILE"
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "settings.toml"
 MIN_PEPPER_LENGTH = 32
+SECRET_KEYS = (
+    ("security", "pepper"),
+    ("sms", "api_token"),
+    ("email", "smtp_password"),
+    ("callbacks", "secret"),
+)
 
 
 class ConfigError(Exception):
@@ -54,6 +60,40 @@ class SecuritySettings(_Section):
     pepper_file: str = ""
 
 
+class ApiSettings(_Section):
+    clock_skew_seconds: float = Field(default=300, gt=0)
+    idempotency_seconds: float = Field(default=86400, gt=0)
+    sab_phones: tuple[str, ...] = ("4007-2400", "0800 643 4300")
+
+
+class SmsSettings(_Section):
+    backend: Literal["console", "zenvia"] = "console"
+    base_url: str = "https://api.zenvia.com"
+    sender: str = "odontoken"
+    api_token: str = Field(default="", repr=False)
+    timeout_seconds: float = Field(default=10, gt=0)
+
+
+class EmailSettings(_Section):
+    backend: Literal["console", "smtp"] = "console"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = Field(default="", repr=False)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    sender: str = "Odontoken <nao-responda@odontoken.example>"
+    timeout_seconds: float = Field(default=10, gt=0)
+
+
+class CallbackSettings(_Section):
+    url: str = ""
+    client_id: str = "odontoken"
+    secret: str = Field(default="", repr=False)
+    timeout_seconds: float = Field(default=10, gt=0)
+    poll_seconds: float = Field(default=1.0, gt=0)
+    max_backoff_seconds: float = Field(default=600, gt=0)
+
+
 class TokenSettings(_Section):
     digits: int = Field(default=6, ge=6, le=8)
     ttl_seconds: float = Field(default=600, gt=0)
@@ -87,6 +127,10 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     tokens: TokenSettings = TokenSettings()
     limits: LimitSettings = LimitSettings()
+    api: ApiSettings = ApiSettings()
+    sms: SmsSettings = SmsSettings()
+    email: EmailSettings = EmailSettings()
+    callbacks: CallbackSettings = CallbackSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -121,11 +165,12 @@ def load_settings(path: Path | None = None) -> Settings:
     unknown = sorted(set(raw) - set(Settings.model_fields))
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
-    if raw.get("security", {}).get("pepper"):
-        raise ConfigError(
-            f"{path}: security.pepper must not be written in the settings file; "
-            "set ODONTOKEN_SECURITY__PEPPER or security.pepper_file instead"
-        )
+    for section, key in SECRET_KEYS:
+        if raw.get(section, {}).get(key):
+            raise ConfigError(
+                f"{path}: {section}.{key} is a secret and must not be written in the settings "
+                f"file; set ODONTOKEN_{section.upper()}__{key.upper()} instead"
+            )
     bound = type(
         "BoundSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": path}}
     )
@@ -150,6 +195,12 @@ def _check_production(settings: Settings) -> None:
         missing.append("redis.url")
     if not (settings.security.pepper or settings.security.pepper_file):
         missing.append("security.pepper (ODONTOKEN_SECURITY__PEPPER or security.pepper_file)")
+    if settings.sms.backend == "console" or settings.email.backend == "console":
+        missing.append("sms.backend and email.backend other than console (console writes codes)")
+    if settings.sms.backend == "zenvia" and not settings.sms.api_token:
+        missing.append("sms.api_token (ODONTOKEN_SMS__API_TOKEN)")
+    if settings.callbacks.url and not settings.callbacks.secret:
+        missing.append("callbacks.secret (ODONTOKEN_CALLBACKS__SECRET)")
     if missing:
         raise ConfigError("production mode needs: " + "; ".join(missing))
 

@@ -122,3 +122,41 @@ class AuditEvent(Model):
         if self._saved_in_db:
             raise RuntimeError("audit events are append-only")
         await super().save(*args, **kwargs)
+
+
+class ApiClient(Model):
+    """A system allowed to call the API (the dentist system, the reference portal).
+
+    Secrets are stored encrypted (Fernet, key from the environment); two may be valid at once
+    so a client can rotate without downtime.
+    """
+
+    id = fields.IntField(primary_key=True)
+    client_id = fields.CharField(max_length=64, unique=True)
+    secret_current = fields.TextField()
+    secret_previous = fields.TextField(null=True)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    rotated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_client"
+
+
+class OutboxEvent(Model):
+    """An event for the dentist system, written in the same transaction as the change it tells
+    about and delivered by the callback dispatcher until the receiver acknowledges it.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    event_id = fields.UUIDField(unique=True)
+    event_type = fields.CharField(max_length=40)
+    payload: Any = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    available_at = fields.DatetimeField(db_index=True)
+    attempts = fields.IntField(default=0)
+    delivered_at = fields.DatetimeField(null=True, db_index=True)
+    last_error = fields.CharField(max_length=200, null=True)
+
+    class Meta:
+        table = "outbox_event"

@@ -141,6 +141,13 @@ def test_production_without_its_services_and_secret_lists_everything_missing(
         assert missing in message, missing
 
 
+def real_channels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production also refuses the console delivery backends."""
+    monkeypatch.setenv("ODONTOKEN_SMS__BACKEND", "zenvia")
+    monkeypatch.setenv("ODONTOKEN_SMS__API_TOKEN", "gateway-token")
+    monkeypatch.setenv("ODONTOKEN_EMAIL__BACKEND", "smtp")
+
+
 def test_production_refuses_sqlite_but_starts_with_postgres_redis_and_a_pepper(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -148,6 +155,7 @@ def test_production_refuses_sqlite_but_starts_with_postgres_redis_and_a_pepper(
     monkeypatch.setenv("ODONTOKEN_APP__ENVIRONMENT", "production")
     monkeypatch.setenv("ODONTOKEN_REDIS__URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("ODONTOKEN_SECURITY__PEPPER", PEPPER)
+    real_channels(monkeypatch)
     monkeypatch.setenv("ODONTOKEN_DATABASE__URL", f"sqlite://{tmp_path / 'x.sqlite3'}")
     with pytest.raises(ConfigError) as refused:
         load_settings(path)
@@ -217,6 +225,7 @@ def test_production_accepts_the_standard_postgresql_scheme(
     monkeypatch.setenv("ODONTOKEN_APP__ENVIRONMENT", "production")
     monkeypatch.setenv("ODONTOKEN_REDIS__URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("ODONTOKEN_SECURITY__PEPPER", PEPPER)
+    real_channels(monkeypatch)
     monkeypatch.setenv("ODONTOKEN_DATABASE__URL", "postgresql://odontoken@db:5432/odontoken")
     assert load_settings(settings_file(tmp_path)).production
 
