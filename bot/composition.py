@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from pathlib import Path
 
-from bot.settings import Settings, resolve_pepper
+from bot.secret_values import resolve_pepper, resolve_secrets_keys
+from bot.settings import Settings
+from token_core.clients import ClientRegistry, SecretBox, new_key
 from token_core.database import close_database, migrate, open_database
+from token_core.delivery import CodeSender
 from token_core.guides import GuideService
 from token_core.issuance import TokenIssuer
+from token_core.models import Channel
 from token_core.policy import TokenPolicy
 from token_core.secrets import Keyring
+from token_core.sending import CodeSending
+from token_core.services import Services
 from token_core.storage.memory import InProcessStore
 from token_core.storage.ports import EphemeralStore
 from token_core.storage.redis_store import RedisStore
@@ -20,14 +26,7 @@ from token_core.validation import TokenValidator
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    store: EphemeralStore
-    keyring: Keyring
-    guides: GuideService
-    issuer: TokenIssuer
-    validator: TokenValidator
+__all__ = ["Services", "assemble", "build_services", "running_services"]
 
 
 def token_policy(settings: Settings) -> TokenPolicy:
@@ -53,31 +52,52 @@ async def open_store(settings: Settings) -> EphemeralStore:
     return store
 
 
-def build_services(settings: Settings, store: EphemeralStore) -> Services:
-    return assemble(store, Keyring(resolve_pepper(settings)), token_policy(settings))
+def build_services(
+    settings: Settings, store: EphemeralStore, senders: Mapping[Channel, CodeSender] | None = None
+) -> Services:
+    return assemble(
+        store,
+        Keyring(resolve_pepper(settings)),
+        token_policy(settings),
+        senders=senders,
+        secrets_keys=resolve_secrets_keys(settings),
+    )
 
 
-def assemble(store: EphemeralStore, keyring: Keyring, policy: TokenPolicy) -> Services:
+def assemble(
+    store: EphemeralStore,
+    keyring: Keyring,
+    policy: TokenPolicy,
+    *,
+    senders: Mapping[Channel, CodeSender] | None = None,
+    secrets_keys: list[bytes] | None = None,
+) -> Services:
+    """Wire the core services around a store, a keyring and a policy."""
     guides = GuideService(store)
+    issuer = TokenIssuer(store, keyring, policy, guides)
+    # Without keys (tests), client secrets are sealed under a key that lives as long as the process.
+    box = SecretBox(secrets_keys or [new_key().encode()])
     return Services(
         store=store,
         keyring=keyring,
         guides=guides,
-        issuer=TokenIssuer(store, keyring, policy, guides),
+        issuer=issuer,
         validator=TokenValidator(store, keyring, policy),
+        sending=CodeSending(issuer, senders or {}, keyring),
+        clients=ClientRegistry(box),
     )
 
 
-def prepare_data_dir(settings: Settings) -> None:
-    if not settings.database.url or not settings.security.pepper:
-        settings.app.data_dir.mkdir(parents=True, exist_ok=True)
+def prepare_data_dir(settings: Settings) -> Path:
+    settings.app.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings.app.data_dir
 
 
 @asynccontextmanager
 async def running_services(
     settings: Settings, *, apply_migrations: bool
 ) -> AsyncIterator[Services]:
-    """Open the database and the store, yield the services, close both."""
+    """Open the database and the store, yield the services (no senders), close both."""
     prepare_data_dir(settings)
     if apply_migrations:
         await migrate(settings.database_url)

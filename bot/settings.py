@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -18,9 +17,9 @@ from pydantic_settings import (
 
 SETTINGS_FILE_ENV = "ODONTOKEN_SETTINGS_FILE"
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "settings.toml"
-MIN_PEPPER_LENGTH = 32
 SECRET_KEYS = (
     ("security", "pepper"),
+    ("security", "secrets_key"),
     ("sms", "api_token"),
     ("email", "smtp_password"),
     ("callbacks", "secret"),
@@ -58,6 +57,8 @@ class ServerSettings(_Section):
 class SecuritySettings(_Section):
     pepper: str = Field(default="", repr=False)
     pepper_file: str = ""
+    secrets_key: str = Field(default="", repr=False)
+    secrets_key_file: str = ""
 
 
 class ApiSettings(_Section):
@@ -195,6 +196,10 @@ def _check_production(settings: Settings) -> None:
         missing.append("redis.url")
     if not (settings.security.pepper or settings.security.pepper_file):
         missing.append("security.pepper (ODONTOKEN_SECURITY__PEPPER or security.pepper_file)")
+    if not (settings.security.secrets_key or settings.security.secrets_key_file):
+        missing.append(
+            "security.secrets_key (ODONTOKEN_SECURITY__SECRETS_KEY or security.secrets_key_file)"
+        )
     if settings.sms.backend == "console" or settings.email.backend == "console":
         missing.append("sms.backend and email.backend other than console (console writes codes)")
     if settings.sms.backend == "zenvia" and not settings.sms.api_token:
@@ -203,31 +208,3 @@ def _check_production(settings: Settings) -> None:
         missing.append("callbacks.secret (ODONTOKEN_CALLBACKS__SECRET)")
     if missing:
         raise ConfigError("production mode needs: " + "; ".join(missing))
-
-
-def resolve_pepper(settings: Settings) -> bytes:
-    """Return the secret pepper, generating and keeping a local one in development only."""
-    value = settings.security.pepper
-    if not value and settings.security.pepper_file:
-        try:
-            value = Path(settings.security.pepper_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"cannot read security.pepper_file: {exc.strerror}") from None
-    if not value:
-        if settings.production:
-            raise ConfigError("production mode needs security.pepper")
-        value = _local_pepper(settings.app.data_dir / "pepper.key")
-    if len(value) < MIN_PEPPER_LENGTH:
-        raise ConfigError(f"security.pepper must have at least {MIN_PEPPER_LENGTH} characters")
-    return value.encode("utf-8")
-
-
-def _local_pepper(path: Path) -> str:
-    if path.is_file():
-        return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value + "\n")
-    return value

@@ -5,7 +5,7 @@ Each carries a short pt-BR message that may be shown to a person as it is.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 class DomainError(Exception):
@@ -49,3 +49,35 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_at: datetime) -> None:
         super().__init__(message)
         self.retry_at = retry_at
+
+    def retry_after_seconds(self) -> int:
+        return max(int((self.retry_at - datetime.now(UTC)).total_seconds()) + 1, 1)
+
+
+class ChangeOnlyBySab(DomainError):
+    """A contact other than the registered one: only the SAB may change it."""
+
+    def __init__(self, what: str = "o celular") -> None:
+        super().__init__(
+            f"Para alterar {what} o beneficiário deve entrar em contato com a operadora."
+        )
+
+
+class CpfMismatch(DomainError):
+    def __init__(self) -> None:
+        super().__init__("O CPF informado não confere com o do beneficiário.")
+
+
+class ChannelUnavailable(DomainError):
+    def __init__(
+        self, message: str = "Este canal não está disponível para o beneficiário."
+    ) -> None:
+        super().__init__(message)
+
+
+class ContactRequired(DomainError):
+    """The channel needs a destination the beneficiary has not registered yet."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field

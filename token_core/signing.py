@@ -1,7 +1,7 @@
 """Request signatures shared by inbound API calls and outbound event callbacks.
 
-    X-Odontoken-Assinatura: sha256=<hex HMAC-SHA256(secret, ts + "\n" + METHOD + "\n" +
-                                                     path?query + "\n" + raw body)>
+X-Odontoken-Assinatura: sha256=<hex HMAC-SHA256(secret, ts + "\n" + METHOD + "\n" +
+                                                 path?query + "\n" + raw body)>
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from token_core import audit
+from tortoise.transactions import in_transaction
+
+from token_core import audit, outbox
 from token_core.guides import awaiting_guides
 from token_core.models import AuditKind, Channel, Guide, GuideStatus
 from token_core.policy import TokenPolicy
@@ -61,7 +63,7 @@ class TokenValidator:
         self._shape = re.compile(rf"[0-9]{{{policy.digits}}}")
 
     async def validate(
-        self, numero: str, typed: str, channel: Channel, actor: str
+        self, numero: str, typed: str, channel: Channel | None, actor: str
     ) -> ValidationResult:
         """Check the code the beneficiary read out; spend it and validate the guide on a match."""
         code = normalise_code_input(typed)
@@ -145,18 +147,38 @@ class TokenValidator:
         return None
 
     async def _mark_validated(
-        self, guide: Guide, channel: Channel, actor: str, matched: Scope
+        self, guide: Guide, channel: Channel | None, actor: str, matched: Scope
     ) -> ValidationResult:
         now = datetime.now(UTC)
         validation_code = new_validation_code()
-        changed = await Guide.filter(id=guide.id, status=GuideStatus.AWAITING_TOKEN).update(
-            status=GuideStatus.VALIDATED,
-            validated_at=now,
-            updated_at=now,
-            validation_code=validation_code,
-            validated_channel=channel,
-        )
         carteirinha = guide.beneficiary.carteirinha
+        async with in_transaction():
+            changed = await Guide.filter(id=guide.id, status=GuideStatus.AWAITING_TOKEN).update(
+                status=GuideStatus.VALIDATED,
+                validated_at=now,
+                updated_at=now,
+                validation_code=validation_code,
+                validated_channel=channel,
+            )
+            if changed:
+                await audit.record(
+                    AuditKind.TOKEN_VALIDATED,
+                    actor=actor,
+                    guide=guide.numero,
+                    carteirinha=carteirinha,
+                    channel=channel,
+                    scope="guide" if matched.guide else "beneficiary",
+                )
+                await outbox.enqueue(
+                    outbox.EventType.GUIDE_VALIDATED,
+                    {
+                        "numero": guide.numero,
+                        "carteirinha": carteirinha,
+                        "status": GuideStatus.VALIDATED.value,
+                        "validada_em": now.isoformat(),
+                        "codigo_validacao": validation_code,
+                    },
+                )
         if not changed:
             # The guide changed between the read and the spend (cancelled, or validated by
             # another code): the spent code authorised nothing.
@@ -172,14 +194,6 @@ class TokenValidator:
                 reason=refusal.status,
             )
             return refusal
-        await audit.record(
-            AuditKind.TOKEN_VALIDATED,
-            actor=actor,
-            guide=guide.numero,
-            carteirinha=carteirinha,
-            channel=channel,
-            scope="guide" if matched.guide else "beneficiary",
-        )
         return ValidationResult(
             ValidationStatus.VALID, guide.numero, validated_at=now, validation_code=validation_code
         )

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.secret_values import MIN_PEPPER_LENGTH, resolve_pepper
 from bot.settings import (
     DEFAULT_SETTINGS_FILE,
-    MIN_PEPPER_LENGTH,
     SETTINGS_FILE_ENV,
     ConfigError,
     Settings,
     load_settings,
-    resolve_pepper,
 )
 
 PEPPER = "p" * MIN_PEPPER_LENGTH
@@ -146,6 +145,7 @@ def real_channels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ODONTOKEN_SMS__BACKEND", "zenvia")
     monkeypatch.setenv("ODONTOKEN_SMS__API_TOKEN", "gateway-token")
     monkeypatch.setenv("ODONTOKEN_EMAIL__BACKEND", "smtp")
+    monkeypatch.setenv("ODONTOKEN_SECURITY__SECRETS_KEY", "x" * 43 + "=")
 
 
 def test_production_refuses_sqlite_but_starts_with_postgres_redis_and_a_pepper(

@@ -1,0 +1,21 @@
+"""Views of beneficiary resources: which channels reach a beneficiary."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers.api.errors import ApiError
+from handlers.api.presenters import canais_out
+from handlers.appkeys import API_CONFIG, SERVICES
+from token_core.models import Beneficiary
+from token_core.sending import reachability
+
+
+async def get_channels(request: web.Request) -> web.Response:
+    carteirinha = request.match_info["carteirinha"]
+    beneficiary = await Beneficiary.get_or_none(carteirinha=carteirinha[:20])
+    if beneficiary is None or len(carteirinha) > 20:
+        raise ApiError(404, "BENEFICIARIO_NAO_ENCONTRADO", "Beneficiário não encontrado.")
+    reach = await reachability(beneficiary, request.app[SERVICES].sending.channels)
+    out = canais_out(reach, request.app[API_CONFIG].sab_phones)
+    return web.json_response(out.model_dump(mode="json"))

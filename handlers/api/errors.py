@@ -1,0 +1,82 @@
+"""Every API error is `{"erro": CODE, "mensagem": "<pt-BR>", ...}`; domain errors map here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from token_core.delivery import DeliveryFailed
+from token_core.errors import (
+    BeneficiaryInactive,
+    BeneficiaryNotFound,
+    ChangeOnlyBySab,
+    ChannelUnavailable,
+    ContactRequired,
+    CpfMismatch,
+    DomainError,
+    GuideConflict,
+    GuideNotFound,
+    InvalidCpf,
+    InvalidEmail,
+    InvalidPhone,
+    RateLimited,
+)
+
+
+class ApiError(Exception):
+    """Raised by views; the error middleware turns it into the JSON answer."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def response(self) -> web.Response:
+        body = {"erro": self.code, "mensagem": self.message, **self.extra}
+        headers = {}
+        if self.status == 429 and "tentar_apos_segundos" in self.extra:
+            headers["Retry-After"] = str(self.extra["tentar_apos_segundos"])
+        return web.json_response(body, status=self.status, headers=headers)
+
+
+def invalid_request(field: str, reason: str) -> ApiError:
+    return ApiError(400, "REQUISICAO_INVALIDA", f"Requisição inválida: {field}: {reason}",
+                    campo=field, motivo=reason)
+
+
+def from_domain(exc: DomainError) -> ApiError:
+    """The HTTP answer for a domain error raised by the core."""
+    message = str(exc)
+    match exc:
+        case GuideNotFound():
+            return ApiError(404, "GUIA_NAO_ENCONTRADA", message)
+        case BeneficiaryNotFound() | BeneficiaryInactive():
+            return ApiError(422, "BENEFICIARIO_INVALIDO", message)
+        case GuideConflict():
+            return ApiError(409, "GUIA_CONFLITANTE", message)
+        case ChangeOnlyBySab():
+            return ApiError(422, "ALTERACAO_SOMENTE_SAB", message)
+        case CpfMismatch():
+            return ApiError(422, "CPF_NAO_CONFERE", message)
+        case ChannelUnavailable():
+            return ApiError(422, "CANAL_INDISPONIVEL", message)
+        case ContactRequired():
+            return ApiError(422, "CONTATO_OBRIGATORIO", message, campo=exc.field)
+        case InvalidCpf():
+            return ApiError(422, "DADOS_INVALIDOS", message, campo="cpf")
+        case InvalidPhone():
+            return ApiError(422, "DADOS_INVALIDOS", message, campo="celular")
+        case InvalidEmail():
+            return ApiError(422, "DADOS_INVALIDOS", message, campo="email")
+        case RateLimited():
+            return ApiError(429, "LIMITE_EXCEDIDO", message,
+                            tentar_apos=exc.retry_at.isoformat(),
+                            tentar_apos_segundos=exc.retry_after_seconds())
+        case DeliveryFailed():
+            return ApiError(502, "FALHA_NO_ENVIO",
+                            "Não foi possível enviar o token. O código foi cancelado; "
+                            "tente novamente ou use outro canal.")
+    return ApiError(422, "OPERACAO_RECUSADA", message)

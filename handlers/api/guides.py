@@ -1,0 +1,107 @@
+"""Views of the guide resources: register, read, send a code, validate a code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from handlers.api.errors import ApiError, invalid_request
+from handlers.api.parsing import parse_body, path_numero
+from handlers.api.presenters import canais_out, guia_out
+from handlers.appkeys import API_CONFIG, CLIENT_ID, SERVICES
+from handlers.api.schemas import GuiaIn, TokenEnviadoOut, TokenPedidoIn, ValidacaoIn, ValidacaoOut
+from token_core.guides import GuideDraft
+from token_core.models import Channel
+from token_core.sending import SendRequest, reachability
+from token_core.validation import ValidationResult, ValidationStatus
+
+
+def actor(request: web.Request) -> str:
+    return f"client:{request[CLIENT_ID]}"
+
+
+async def put_guide(request: web.Request) -> web.Response:
+    numero = path_numero(request)
+    body = await parse_body(request, GuiaIn)
+    services = request.app[SERVICES]
+    draft = GuideDraft(
+        numero=numero,
+        carteirinha=body.carteirinha,
+        dentist_name=body.dentista.nome,
+        dentist_cro=body.dentista.cro,
+        clinic=body.clinica,
+        procedures=[p.model_dump() for p in body.procedimentos],
+    )
+    guide, created = await services.guides.register(draft, actor(request))
+    guide = await services.guides.get(guide.numero)
+    reach = await reachability(guide.beneficiary, services.sending.channels)
+    out = guia_out(guide, canais_out(reach, request.app[API_CONFIG].sab_phones))
+    return web.json_response(out.model_dump(mode="json"), status=201 if created else 200)
+
+
+async def get_guide(request: web.Request) -> web.Response:
+    guide = await request.app[SERVICES].guides.get(path_numero(request))
+    return web.json_response(guia_out(guide).model_dump(mode="json"))
+
+
+async def post_token(request: web.Request) -> web.Response:
+    numero = path_numero(request)
+    body = await parse_body(request, TokenPedidoIn)
+    receipt = await request.app[SERVICES].sending.send(
+        SendRequest(numero, Channel(body.canal), body.celular, body.email, body.cpf),
+        actor(request),
+    )
+    out = TokenEnviadoOut(
+        canal=receipt.channel.value, destino=receipt.destination, expira_em=receipt.expires_at
+    )
+    return web.json_response(out.model_dump(mode="json"), status=202)
+
+
+async def post_validation(request: web.Request) -> web.Response:
+    numero = path_numero(request)
+    body = await parse_body(request, ValidacaoIn)
+    result = await request.app[SERVICES].validator.validate(
+        numero, body.token, None, actor(request)
+    )
+    if result.status is ValidationStatus.VALID:
+        assert result.validated_at and result.validation_code
+        out = ValidacaoOut(numero=numero, status="VALIDADA", validada_em=result.validated_at,
+                           codigo_validacao=result.validation_code)
+        return web.json_response(out.model_dump(mode="json"))
+    raise validation_error(result)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def validation_error(result: ValidationResult) -> ApiError:
+    """The answer for each refused validation, as the dentist system expects it."""
+    match result.status:
+        case ValidationStatus.MALFORMED:
+            return invalid_request("token", "o token tem 6 dígitos numéricos")
+        case ValidationStatus.INVALID:
+            return ApiError(422, "TOKEN_INVALIDO",
+                            "Token inválido. Confira os números com o beneficiário.",
+                            tentativas_restantes=result.failures_left)
+        case ValidationStatus.EXPIRED:
+            return ApiError(410, "TOKEN_EXPIRADO",
+                            "Este token expirou. Peça um novo código ao beneficiário.")
+        case ValidationStatus.ALREADY_USED:
+            return ApiError(409, "TOKEN_JA_UTILIZADO",
+                            "Este token já foi utilizado. Cada código vale uma única vez.")
+        case ValidationStatus.ALREADY_VALIDATED:
+            return ApiError(409, "GUIA_JA_VALIDADA", "Esta guia já foi validada.",
+                            validada_em=_iso(result.validated_at),
+                            codigo_validacao=result.validation_code)
+        case ValidationStatus.GUIDE_LOCKED:
+            return ApiError(423, "GUIA_BLOQUEADA",
+                            "Guia bloqueada por excesso de tentativas. Tente após o horário "
+                            "indicado ou peça o desbloqueio ao SAB.",
+                            desbloqueio_em=_iso(result.locked_until))
+        case ValidationStatus.NOT_AWAITING:
+            return ApiError(409, "GUIA_NAO_AGUARDA_TOKEN", "Esta guia não está aguardando token.")
+        case ValidationStatus.GUIDE_NOT_FOUND:
+            return ApiError(404, "GUIA_NAO_ENCONTRADA", "Guia não encontrada.")
+    raise AssertionError(result.status)

@@ -1,0 +1,134 @@
+"""The API's edge: JSON errors for everything under /api, request signatures, idempotency."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from handlers.api.errors import ApiError, from_domain
+from handlers.appkeys import API_CONFIG, CLIENT_ID, SERVICES
+from token_core.errors import DomainError
+from token_core.signing import (
+    CLIENT_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature_matches,
+)
+
+logger = logging.getLogger(__name__)
+API_PREFIX = "/api/"
+SIGNED_PREFIX = "/api/v1/"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}", re.ASCII)
+_DUMMY_SECRET = ["not-a-client-secret"]
+
+
+def error_response(exc: Exception) -> web.Response:
+    """The JSON answer for an ApiError or a domain error."""
+    if isinstance(exc, DomainError):
+        exc = from_domain(exc)
+    assert isinstance(exc, ApiError)
+    return exc.response()
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(API_PREFIX):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except (ApiError, DomainError) as exc:
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {404: "RECURSO_NAO_ENCONTRADO", 405: "METODO_NAO_PERMITIDO",
+                413: "REQUISICAO_GRANDE_DEMAIS"}.get(exc.status, "REQUISICAO_INVALIDA")
+        return ApiError(exc.status, code, exc.reason).response()
+    except Exception:
+        logger.exception("unexpected error on %s %s", request.method, request.path)
+        return ApiError(500, "ERRO_INTERNO", "Erro interno. Tente novamente em instantes.").response()
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(401, "NAO_AUTORIZADO", message)
+
+
+@web.middleware
+async def signatures(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every call under /api/v1/ must be signed by a known client, fresh and not replayed."""
+    if not request.path.startswith(SIGNED_PREFIX):
+        return await handler(request)
+    client_id = request.headers.get(CLIENT_HEADER, "")
+    timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+    given = request.headers.get(SIGNATURE_HEADER, "")
+    if not client_id or not timestamp or not given:
+        raise _unauthorized("Faltam os cabeçalhos de autenticação (cliente, timestamp e assinatura).")
+    if not timestamp.isdigit():
+        raise _unauthorized("Timestamp inválido: use segundos Unix.")
+    skew = request.app[API_CONFIG].clock_skew_seconds
+    if abs(time.time() - int(timestamp)) > skew:
+        raise _unauthorized("Timestamp fora da janela permitida: confira o relógio do sistema.")
+    services = request.app[SERVICES]
+    secrets = await services.clients.secrets_for(client_id[:64])
+    body = await request.read()
+    ok = signature_matches(secrets or _DUMMY_SECRET, given, timestamp, request.method,
+                           request.raw_path, body)
+    if not (ok and secrets):
+        raise _unauthorized("Assinatura inválida ou cliente desconhecido.")
+    replay_key = f"replay:{client_id}:{hashlib.sha256(given.encode()).hexdigest()}"
+    if not await services.store.set_if_absent(replay_key, "1", 2 * skew):
+        raise _unauthorized("Requisição repetida: cada assinatura vale uma única vez.")
+    request[CLIENT_ID] = client_id
+    return await handler(request)
+
+
+@web.middleware
+async def idempotency(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A POST repeated with the same Idempotency-Key and body gets the first answer again."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if request.method != "POST" or key is None or not request.path.startswith(SIGNED_PREFIX):
+        return await handler(request)
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(400, "REQUISICAO_INVALIDA", "Idempotency-Key inválida (1 a 100 "
+                       "caracteres visíveis).", campo=IDEMPOTENCY_HEADER, motivo="formato inválido")
+    store = request.app[SERVICES].store
+    ttl = request.app[API_CONFIG].idempotency_seconds
+    fingerprint = hashlib.sha256(request.raw_path.encode() + b"\n" + await request.read()).hexdigest()
+    slot = f"idem:{request[CLIENT_ID]}:{hashlib.sha256(key.encode()).hexdigest()}"
+    pending = json.dumps({"state": "pending", "fingerprint": fingerprint})
+    if not await store.set_if_absent(slot, pending, ttl):
+        return await _replay(await store.get(slot), fingerprint)
+    try:
+        response = await handler(request)
+    except (ApiError, DomainError) as exc:
+        response = error_response(exc)
+    except BaseException:
+        await store.delete(slot)
+        raise
+    assert isinstance(response, web.Response) and response.body is not None
+    done = {"state": "done", "fingerprint": fingerprint, "status": response.status,
+            "body": bytes(response.body).decode()}  # type: ignore[arg-type]
+    await store.set(slot, json.dumps(done), ttl)
+    return response
+
+
+async def _replay(saved: str | None, fingerprint: str) -> web.Response:
+    if saved is None:
+        raise ApiError(409, "IDEMPOTENCIA_EM_ANDAMENTO", "Requisição em andamento; tente de novo.")
+    first = json.loads(saved)
+    if first["fingerprint"] != fingerprint:
+        raise ApiError(422, "IDEMPOTENCIA_CONFLITANTE",
+                       "Esta Idempotency-Key já foi usada com outro conteúdo.")
+    if first["state"] != "done":
+        raise ApiError(409, "IDEMPOTENCIA_EM_ANDAMENTO",
+                       "Requisição com esta Idempotency-Key ainda em andamento.")
+    return web.Response(status=first["status"], body=first["body"].encode(),
+                        content_type="application/json",
+                        headers={"Idempotency-Replayed": "true"})

@@ -1,0 +1,98 @@
+"""Request and response bodies of the dentist API (pt-BR field names, TISS/PIX style).
+
+The same models validate requests and produce the OpenAPI components.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NUMERO_PATTERN = r"^[A-Za-z0-9._-]{1,30}$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Dentista(_In):
+    nome: str = Field(min_length=1, max_length=200)
+    cro: str = Field(pattern=r"^[A-Z]{2}-[0-9]{1,8}$", description="UF-número, ex.: SP-12345")
+
+
+class Procedimento(_In):
+    codigo: str = Field(min_length=1, max_length=20)
+    descricao: str = Field(min_length=1, max_length=200)
+
+
+class GuiaIn(_In):
+    carteirinha: str = Field(min_length=1, max_length=20)
+    dentista: Dentista
+    clinica: str = Field(default="", max_length=200)
+    procedimentos: list[Procedimento] = Field(min_length=1, max_length=50)
+
+
+class TokenPedidoIn(_In):
+    canal: Literal["sms", "email", "telegram", "whatsapp"]
+    celular: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=254)
+    cpf: str | None = Field(default=None, max_length=20)
+
+
+class ValidacaoIn(_In):
+    token: str = Field(min_length=1, max_length=20)
+
+
+class Destino(_Out):
+    destino: str
+
+
+class Sab(_Out):
+    telefones: list[str]
+
+
+class CanaisOut(_Out):
+    padrao: Literal["sms", "email", "telegram", "whatsapp", "app", "sab"] | None
+    sms: Destino | None
+    email: Destino | None
+    telegram: bool
+    whatsapp: bool
+    sab: Sab
+
+
+class GuiaOut(_Out):
+    numero: str
+    status: Literal["AGUARDANDO_TOKEN", "VALIDADA", "CANCELADA"]
+    carteirinha: str
+    dentista: Dentista
+    clinica: str
+    procedimentos: list[Procedimento]
+    criada_em: datetime
+    validada_em: datetime | None
+    codigo_validacao: str | None = Field(max_length=10)
+    canais: CanaisOut | None = None
+
+
+class TokenEnviadoOut(_Out):
+    canal: Literal["sms", "email", "telegram", "whatsapp"]
+    destino: str
+    expira_em: datetime
+
+
+class ValidacaoOut(_Out):
+    numero: str
+    status: Literal["VALIDADA"]
+    validada_em: datetime
+    codigo_validacao: str = Field(max_length=10)
+
+
+class Erro(BaseModel):
+    erro: str
+    mensagem: str
+    model_config = ConfigDict(extra="allow")
