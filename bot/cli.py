@@ -10,9 +10,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from aiohttp import web
+
+from bot.app import create_app
 from bot.composition import Services, running_services
 from bot.logs import configure_logging
 from bot.settings import ConfigError, Settings, load_settings
+from token_core.clients import ClientError
 from token_core.demo import load_demo
 from token_core.registry import ImportReport, RegistryFormatError, import_registry
 
@@ -37,7 +41,40 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         f"odontoken ({settings.app.environment}) on {_describe_db(settings)}, "
         f"store: {'Redis' if settings.redis.url else 'in-process (one process only)'}"
     )
-    return await _demo(settings, args)
+    await _demo(settings, args)
+    return await _serve(settings, args)
+
+
+async def _serve(settings: Settings, _args: argparse.Namespace) -> int:
+    runner = web.AppRunner(create_app(settings))
+    await runner.setup()
+    site = web.TCPSite(runner, settings.server.host, settings.server.port)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    base = f"http://{host}:{port}"
+    portal = f", portal {base}/portal" if settings.portal.enabled else ""
+    print(f"\nlistening on {base} (API docs {base}/api/docs{portal}); Ctrl+C stops.", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+    return 0
+
+
+async def _clients(settings: Settings, args: argparse.Namespace) -> int:
+    async with running_services(settings, apply_migrations=True) as services:
+        try:
+            if args.action == "create":
+                secret = await services.clients.create(args.client_id)
+            else:
+                secret = await services.clients.rotate(args.client_id)
+        except ClientError as exc:
+            print(f"odontoken: {exc}", file=sys.stderr)
+            return 2
+    print(f"client: {args.client_id}")
+    print(f"secret: {secret}")
+    print("Keep the secret now: it is shown only this once.", file=sys.stderr)
+    return 0
 
 
 async def _print_demo(services: Services) -> None:
@@ -103,13 +140,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Single-use security codes for dental treatment guides.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", help="set up the database, load the demo data and show it").set_defaults(
+    sub.add_parser("run", help="set up, load the demo data and run the server").set_defaults(
         handler=_run
     )
     sub.add_parser("migrate", help="apply the database migrations").set_defaults(handler=_migrate)
     sub.add_parser("demo", help="load the demo beneficiaries and guides").set_defaults(
         handler=_demo
     )
+    sub.add_parser("serve", help="run the HTTP server").set_defaults(handler=_serve)
+    clients = sub.add_parser("clients", help="manage API clients (dentist systems)")
+    client_actions = clients.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("create", "create a client and print its secret once"),
+        ("rotate", "new secret; the previous one stays valid until the next rotation"),
+    ):
+        one = client_actions.add_parser(action, help=text)
+        one.add_argument("client_id", metavar="ID")
+        one.set_defaults(handler=_clients)
     beneficiaries = sub.add_parser("beneficiaries", help="manage the beneficiary registry")
     ben_sub = beneficiaries.add_subparsers(dest="action", required=True, metavar="ACTION")
     imp = ben_sub.add_parser(
@@ -131,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = asyncio.run(args.handler(settings, args))
         return code
+    except KeyboardInterrupt:
+        return 0
     except ConfigError as exc:
         print(f"odontoken: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -95,6 +95,11 @@ class CallbackSettings(_Section):
     max_backoff_seconds: float = Field(default=600, gt=0)
 
 
+class PortalSettings(_Section):
+    enabled: bool = True
+    client_id: str = "portal"
+
+
 class TokenSettings(_Section):
     digits: int = Field(default=6, ge=6, le=8)
     ttl_seconds: float = Field(default=600, gt=0)
@@ -132,6 +137,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = SmsSettings()
     email: EmailSettings = EmailSettings()
     callbacks: CallbackSettings = CallbackSettings()
+    portal: PortalSettings = PortalSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -204,6 +210,8 @@ def _check_production(settings: Settings) -> None:
         missing.append("sms.backend and email.backend other than console (console writes codes)")
     if settings.sms.backend == "zenvia" and not settings.sms.api_token:
         missing.append("sms.api_token (ODONTOKEN_SMS__API_TOKEN)")
+    if settings.portal.enabled:
+        missing.append("portal.enabled = false (the reference portal has no login)")
     if settings.callbacks.url and not settings.callbacks.secret:
         missing.append("callbacks.secret (ODONTOKEN_CALLBACKS__SECRET)")
     if missing:

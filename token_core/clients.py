@@ -64,6 +64,11 @@ class ClientRegistry:
         await ApiClient.create(client_id=client_id, secret_current=self._box.seal(secret))
         return secret
 
+    async def ensure(self, client_id: str) -> None:
+        """Create the client if it does not exist yet (the built-in reference portal)."""
+        if not await ApiClient.exists(client_id=client_id):
+            await self.create(client_id)
+
     async def rotate(self, client_id: str) -> str:
         """A new current secret; the old one stays valid as the previous until the next rotation."""
         client = await ApiClient.get_or_none(client_id=client_id)

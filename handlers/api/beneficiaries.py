@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.api.errors import ApiError
+from handlers.api.parsing import path_carteirinha
 from handlers.api.presenters import canais_out
 from handlers.appkeys import API_CONFIG, SERVICES
 from token_core.models import Beneficiary
@@ -12,9 +13,8 @@ from token_core.sending import reachability
 
 
 async def get_channels(request: web.Request) -> web.Response:
-    carteirinha = request.match_info["carteirinha"]
-    beneficiary = await Beneficiary.get_or_none(carteirinha=carteirinha[:20])
-    if beneficiary is None or len(carteirinha) > 20:
+    beneficiary = await Beneficiary.get_or_none(carteirinha=path_carteirinha(request))
+    if beneficiary is None:
         raise ApiError(404, "BENEFICIARIO_NAO_ENCONTRADO", "Beneficiário não encontrado.")
     reach = await reachability(beneficiary, request.app[SERVICES].sending.channels)
     out = canais_out(reach, request.app[API_CONFIG].sab_phones)

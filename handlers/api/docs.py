@@ -16,7 +16,9 @@ _TEMPLATES = Path(__file__).with_name("templates")
 @cache
 def _page() -> str:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
     )
     return env.get_template("docs.html.j2").render(spec=build_spec())
 

@@ -43,8 +43,13 @@ class ApiError(Exception):
 
 
 def invalid_request(field: str, reason: str) -> ApiError:
-    return ApiError(400, "REQUISICAO_INVALIDA", f"Requisição inválida: {field}: {reason}",
-                    campo=field, motivo=reason)
+    return ApiError(
+        400,
+        "REQUISICAO_INVALIDA",
+        f"Requisição inválida: {field}: {reason}",
+        campo=field,
+        motivo=reason,
+    )
 
 
 def from_domain(exc: DomainError) -> ApiError:
@@ -72,11 +77,18 @@ def from_domain(exc: DomainError) -> ApiError:
         case InvalidEmail():
             return ApiError(422, "DADOS_INVALIDOS", message, campo="email")
         case RateLimited():
-            return ApiError(429, "LIMITE_EXCEDIDO", message,
-                            tentar_apos=exc.retry_at.isoformat(),
-                            tentar_apos_segundos=exc.retry_after_seconds())
+            return ApiError(
+                429,
+                "LIMITE_EXCEDIDO",
+                message,
+                tentar_apos=exc.retry_at.isoformat(),
+                tentar_apos_segundos=exc.retry_after_seconds(),
+            )
         case DeliveryFailed():
-            return ApiError(502, "FALHA_NO_ENVIO",
-                            "Não foi possível enviar o token. O código foi cancelado; "
-                            "tente novamente ou use outro canal.")
+            return ApiError(
+                502,
+                "FALHA_NO_ENVIO",
+                "Não foi possível enviar o token. O código foi cancelado; "
+                "tente novamente ou use outro canal.",
+            )
     return ApiError(422, "OPERACAO_RECUSADA", message)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from handlers.api.errors import ApiError, invalid_request
 from handlers.api.parsing import parse_body, path_numero
 from handlers.api.presenters import canais_out, guia_out
-from handlers.appkeys import API_CONFIG, CLIENT_ID, SERVICES
 from handlers.api.schemas import GuiaIn, TokenEnviadoOut, TokenPedidoIn, ValidacaoIn, ValidacaoOut
+from handlers.appkeys import API_CONFIG, CLIENT_ID, SERVICES
 from token_core.guides import GuideDraft
 from token_core.models import Channel
 from token_core.sending import SendRequest, reachability
@@ -53,7 +53,7 @@ async def post_token(request: web.Request) -> web.Response:
         actor(request),
     )
     out = TokenEnviadoOut(
-        canal=receipt.channel.value, destino=receipt.destination, expira_em=receipt.expires_at
+        canal=body.canal, destino=receipt.destination, expira_em=receipt.expires_at
     )
     return web.json_response(out.model_dump(mode="json"), status=202)
 
@@ -66,14 +66,19 @@ async def post_validation(request: web.Request) -> web.Response:
     )
     if result.status is ValidationStatus.VALID:
         assert result.validated_at and result.validation_code
-        out = ValidacaoOut(numero=numero, status="VALIDADA", validada_em=result.validated_at,
-                           codigo_validacao=result.validation_code)
+        out = ValidacaoOut(
+            numero=numero,
+            status="VALIDADA",
+            validada_em=result.validated_at,
+            codigo_validacao=result.validation_code,
+        )
         return web.json_response(out.model_dump(mode="json"))
     raise validation_error(result)
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    """The same form the response models give a datetime: ISO 8601, UTC as "Z"."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def validation_error(result: ValidationResult) -> ApiError:
@@ -82,24 +87,38 @@ def validation_error(result: ValidationResult) -> ApiError:
         case ValidationStatus.MALFORMED:
             return invalid_request("token", "o token tem 6 dígitos numéricos")
         case ValidationStatus.INVALID:
-            return ApiError(422, "TOKEN_INVALIDO",
-                            "Token inválido. Confira os números com o beneficiário.",
-                            tentativas_restantes=result.failures_left)
+            return ApiError(
+                422,
+                "TOKEN_INVALIDO",
+                "Token inválido. Confira os números com o beneficiário.",
+                tentativas_restantes=result.failures_left,
+            )
         case ValidationStatus.EXPIRED:
-            return ApiError(410, "TOKEN_EXPIRADO",
-                            "Este token expirou. Peça um novo código ao beneficiário.")
+            return ApiError(
+                410, "TOKEN_EXPIRADO", "Este token expirou. Peça um novo código ao beneficiário."
+            )
         case ValidationStatus.ALREADY_USED:
-            return ApiError(409, "TOKEN_JA_UTILIZADO",
-                            "Este token já foi utilizado. Cada código vale uma única vez.")
+            return ApiError(
+                409,
+                "TOKEN_JA_UTILIZADO",
+                "Este token já foi utilizado. Cada código vale uma única vez.",
+            )
         case ValidationStatus.ALREADY_VALIDATED:
-            return ApiError(409, "GUIA_JA_VALIDADA", "Esta guia já foi validada.",
-                            validada_em=_iso(result.validated_at),
-                            codigo_validacao=result.validation_code)
+            return ApiError(
+                409,
+                "GUIA_JA_VALIDADA",
+                "Esta guia já foi validada.",
+                validada_em=_iso(result.validated_at),
+                codigo_validacao=result.validation_code,
+            )
         case ValidationStatus.GUIDE_LOCKED:
-            return ApiError(423, "GUIA_BLOQUEADA",
-                            "Guia bloqueada por excesso de tentativas. Tente após o horário "
-                            "indicado ou peça o desbloqueio ao SAB.",
-                            desbloqueio_em=_iso(result.locked_until))
+            return ApiError(
+                423,
+                "GUIA_BLOQUEADA",
+                "Guia bloqueada por excesso de tentativas. Tente após o horário "
+                "indicado ou peça o desbloqueio ao SAB.",
+                desbloqueio_em=_iso(result.locked_until),
+            )
         case ValidationStatus.NOT_AWAITING:
             return ApiError(409, "GUIA_NAO_AGUARDA_TOKEN", "Esta guia não está aguardando token.")
         case ValidationStatus.GUIDE_NOT_FOUND:

@@ -48,12 +48,17 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code = {404: "RECURSO_NAO_ENCONTRADO", 405: "METODO_NAO_PERMITIDO",
-                413: "REQUISICAO_GRANDE_DEMAIS"}.get(exc.status, "REQUISICAO_INVALIDA")
+        code = {
+            404: "RECURSO_NAO_ENCONTRADO",
+            405: "METODO_NAO_PERMITIDO",
+            413: "REQUISICAO_GRANDE_DEMAIS",
+        }.get(exc.status, "REQUISICAO_INVALIDA")
         return ApiError(exc.status, code, exc.reason).response()
     except Exception:
         logger.exception("unexpected error on %s %s", request.method, request.path)
-        return ApiError(500, "ERRO_INTERNO", "Erro interno. Tente novamente em instantes.").response()
+        return ApiError(
+            500, "ERRO_INTERNO", "Erro interno. Tente novamente em instantes."
+        ).response()
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -69,7 +74,9 @@ async def signatures(request: web.Request, handler: Handler) -> web.StreamRespon
     timestamp = request.headers.get(TIMESTAMP_HEADER, "")
     given = request.headers.get(SIGNATURE_HEADER, "")
     if not client_id or not timestamp or not given:
-        raise _unauthorized("Faltam os cabeçalhos de autenticação (cliente, timestamp e assinatura).")
+        raise _unauthorized(
+            "Faltam os cabeçalhos de autenticação (cliente, timestamp e assinatura)."
+        )
     if not timestamp.isdigit():
         raise _unauthorized("Timestamp inválido: use segundos Unix.")
     skew = request.app[API_CONFIG].clock_skew_seconds
@@ -78,8 +85,9 @@ async def signatures(request: web.Request, handler: Handler) -> web.StreamRespon
     services = request.app[SERVICES]
     secrets = await services.clients.secrets_for(client_id[:64])
     body = await request.read()
-    ok = signature_matches(secrets or _DUMMY_SECRET, given, timestamp, request.method,
-                           request.raw_path, body)
+    ok = signature_matches(
+        secrets or _DUMMY_SECRET, given, timestamp, request.method, request.raw_path, body
+    )
     if not (ok and secrets):
         raise _unauthorized("Assinatura inválida ou cliente desconhecido.")
     replay_key = f"replay:{client_id}:{hashlib.sha256(given.encode()).hexdigest()}"
@@ -96,11 +104,18 @@ async def idempotency(request: web.Request, handler: Handler) -> web.StreamRespo
     if request.method != "POST" or key is None or not request.path.startswith(SIGNED_PREFIX):
         return await handler(request)
     if not _IDEMPOTENCY_KEY.fullmatch(key):
-        raise ApiError(400, "REQUISICAO_INVALIDA", "Idempotency-Key inválida (1 a 100 "
-                       "caracteres visíveis).", campo=IDEMPOTENCY_HEADER, motivo="formato inválido")
+        raise ApiError(
+            400,
+            "REQUISICAO_INVALIDA",
+            "Idempotency-Key inválida (1 a 100 caracteres visíveis).",
+            campo=IDEMPOTENCY_HEADER,
+            motivo="formato inválido",
+        )
     store = request.app[SERVICES].store
     ttl = request.app[API_CONFIG].idempotency_seconds
-    fingerprint = hashlib.sha256(request.raw_path.encode() + b"\n" + await request.read()).hexdigest()
+    fingerprint = hashlib.sha256(
+        request.raw_path.encode() + b"\n" + await request.read()
+    ).hexdigest()
     slot = f"idem:{request[CLIENT_ID]}:{hashlib.sha256(key.encode()).hexdigest()}"
     pending = json.dumps({"state": "pending", "fingerprint": fingerprint})
     if not await store.set_if_absent(slot, pending, ttl):
@@ -112,9 +127,13 @@ async def idempotency(request: web.Request, handler: Handler) -> web.StreamRespo
     except BaseException:
         await store.delete(slot)
         raise
-    assert isinstance(response, web.Response) and response.body is not None
-    done = {"state": "done", "fingerprint": fingerprint, "status": response.status,
-            "body": bytes(response.body).decode()}  # type: ignore[arg-type]
+    assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+    done = {
+        "state": "done",
+        "fingerprint": fingerprint,
+        "status": response.status,
+        "body": response.body.decode(),
+    }
     await store.set(slot, json.dumps(done), ttl)
     return response
 
@@ -124,11 +143,18 @@ async def _replay(saved: str | None, fingerprint: str) -> web.Response:
         raise ApiError(409, "IDEMPOTENCIA_EM_ANDAMENTO", "Requisição em andamento; tente de novo.")
     first = json.loads(saved)
     if first["fingerprint"] != fingerprint:
-        raise ApiError(422, "IDEMPOTENCIA_CONFLITANTE",
-                       "Esta Idempotency-Key já foi usada com outro conteúdo.")
+        raise ApiError(
+            422, "IDEMPOTENCIA_CONFLITANTE", "Esta Idempotency-Key já foi usada com outro conteúdo."
+        )
     if first["state"] != "done":
-        raise ApiError(409, "IDEMPOTENCIA_EM_ANDAMENTO",
-                       "Requisição com esta Idempotency-Key ainda em andamento.")
-    return web.Response(status=first["status"], body=first["body"].encode(),
-                        content_type="application/json",
-                        headers={"Idempotency-Replayed": "true"})
+        raise ApiError(
+            409,
+            "IDEMPOTENCIA_EM_ANDAMENTO",
+            "Requisição com esta Idempotency-Key ainda em andamento.",
+        )
+    return web.Response(
+        status=first["status"],
+        body=first["body"].encode(),
+        content_type="application/json",
+        headers={"Idempotency-Replayed": "true"},
+    )

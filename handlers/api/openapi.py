@@ -6,13 +6,22 @@ from functools import cache
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from handlers.api import schemas as s
 from token_core.signing import CLIENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
-_MODELS = [s.GuiaIn, s.TokenPedidoIn, s.ValidacaoIn, s.GuiaOut, s.CanaisOut, s.TokenEnviadoOut,
-           s.ValidacaoOut, s.Erro]
+_MODELS: list[type[BaseModel]] = [
+    s.GuiaIn,
+    s.TokenPedidoIn,
+    s.ValidacaoIn,
+    s.GuiaOut,
+    s.CanaisOut,
+    s.TokenEnviadoOut,
+    s.ValidacaoOut,
+    s.Erro,
+]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -24,18 +33,34 @@ def _json(name: str, description: str) -> dict[str, Any]:
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
-    text = {400: "Requisição inválida (campo e motivo)", 401: "Não autorizado",
-            404: "Não encontrado", 409: "Conflito", 410: "Token expirado",
-            413: "Corpo grande demais", 422: "Recusado pela regra de negócio",
-            423: "Guia bloqueada", 429: "Limite excedido", 502: "Falha no envio"}
+    text = {
+        400: "Requisição inválida (campo e motivo)",
+        401: "Não autorizado",
+        404: "Não encontrado",
+        409: "Conflito",
+        410: "Token expirado",
+        413: "Corpo grande demais",
+        422: "Recusado pela regra de negócio",
+        423: "Guia bloqueada",
+        429: "Limite excedido",
+        502: "Falha no envio",
+    }
     base = (400, 401, 413)
     return {str(code): _json("Erro", text[code]) for code in sorted({*base, *statuses})}
 
 
-_NUMERO = {"name": "numero", "in": "path", "required": True,
-           "schema": {"type": "string", "pattern": s.NUMERO_PATTERN}}
-_IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
-                "schema": {"type": "string", "pattern": "^[!-~]{1,100}$"}}
+_NUMERO = {
+    "name": "numero",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": s.NUMERO_PATTERN},
+}
+_IDEMPOTENCY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": "^[!-~]{1,100}$"},
+}
 
 
 def _body(name: str) -> dict[str, Any]:
@@ -44,39 +69,68 @@ def _body(name: str) -> dict[str, Any]:
 
 @cache
 def build_spec() -> dict[str, Any]:
-    _, defs = models_json_schema([(m, "validation") for m in _MODELS],
-                                 ref_template="#/components/schemas/{model}")
+    _, defs = models_json_schema(
+        [(m, "validation") for m in _MODELS], ref_template="#/components/schemas/{model}"
+    )
     paths = {
         "/api/v1/guias/{numero}": {
             "parameters": [_NUMERO],
-            "put": {"summary": "Registra a guia (AGUARDANDO_TOKEN)", "operationId": "registrarGuia",
-                    "requestBody": _body("GuiaIn"),
-                    "responses": {"201": _json("GuiaOut", "Guia registrada"),
-                                  "200": _json("GuiaOut", "Mesma guia, já registrada"),
-                                  **_errors(409, 422)}},
-            "get": {"summary": "Consulta a guia", "operationId": "consultarGuia",
-                    "responses": {"200": _json("GuiaOut", "A guia"), **_errors(404)}},
+            "put": {
+                "summary": "Registra a guia (AGUARDANDO_TOKEN)",
+                "operationId": "registrarGuia",
+                "requestBody": _body("GuiaIn"),
+                "responses": {
+                    "201": _json("GuiaOut", "Guia registrada"),
+                    "200": _json("GuiaOut", "Mesma guia, já registrada"),
+                    **_errors(409, 422),
+                },
+            },
+            "get": {
+                "summary": "Consulta a guia",
+                "operationId": "consultarGuia",
+                "responses": {"200": _json("GuiaOut", "A guia"), **_errors(404)},
+            },
         },
         "/api/v1/guias/{numero}/token": {
             "parameters": [_NUMERO],
-            "post": {"summary": "Envia um token ao beneficiário", "operationId": "enviarToken",
-                     "parameters": [_IDEMPOTENCY], "requestBody": _body("TokenPedidoIn"),
-                     "responses": {"202": _json("TokenEnviadoOut", "Token enviado"),
-                                   **_errors(404, 409, 422, 429, 502)}},
+            "post": {
+                "summary": "Envia um token ao beneficiário",
+                "operationId": "enviarToken",
+                "parameters": [_IDEMPOTENCY],
+                "requestBody": _body("TokenPedidoIn"),
+                "responses": {
+                    "202": _json("TokenEnviadoOut", "Token enviado"),
+                    **_errors(404, 409, 422, 429, 502),
+                },
+            },
         },
         "/api/v1/guias/{numero}/validacao": {
             "parameters": [_NUMERO],
-            "post": {"summary": "Valida o token informado pelo beneficiário",
-                     "operationId": "validarToken", "parameters": [_IDEMPOTENCY],
-                     "requestBody": _body("ValidacaoIn"),
-                     "responses": {"200": _json("ValidacaoOut", "Guia VALIDADA"),
-                                   **_errors(404, 409, 410, 422, 423)}},
+            "post": {
+                "summary": "Valida o token informado pelo beneficiário",
+                "operationId": "validarToken",
+                "parameters": [_IDEMPOTENCY],
+                "requestBody": _body("ValidacaoIn"),
+                "responses": {
+                    "200": _json("ValidacaoOut", "Guia VALIDADA"),
+                    **_errors(404, 409, 410, 422, 423),
+                },
+            },
         },
         "/api/v1/beneficiarios/{carteirinha}/canais": {
-            "parameters": [{"name": "carteirinha", "in": "path", "required": True,
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 20}}],
-            "get": {"summary": "Canais que alcançam o beneficiário", "operationId": "canais",
-                    "responses": {"200": _json("CanaisOut", "Canais"), **_errors(404)}},
+            "parameters": [
+                {
+                    "name": "carteirinha",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": s.CARTEIRINHA_PATTERN},
+                }
+            ],
+            "get": {
+                "summary": "Canais que alcançam o beneficiário",
+                "operationId": "canais",
+                "responses": {"200": _json("CanaisOut", "Canais"), **_errors(404)},
+            },
         },
     }
     return {
@@ -90,9 +144,13 @@ def build_spec() -> dict[str, Any]:
             "securitySchemes": {
                 "cliente": {"type": "apiKey", "in": "header", "name": CLIENT_HEADER},
                 "timestamp": {"type": "apiKey", "in": "header", "name": TIMESTAMP_HEADER},
-                "assinatura": {"type": "apiKey", "in": "header", "name": SIGNATURE_HEADER,
-                               "description": "sha256=HMAC-SHA256(segredo, timestamp\\nMÉTODO\\n"
-                                              "caminho?consulta\\ncorpo) em hexadecimal"},
+                "assinatura": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": SIGNATURE_HEADER,
+                    "description": "sha256=HMAC-SHA256(segredo, timestamp\\nMÉTODO\\n"
+                    "caminho?consulta\\ncorpo) em hexadecimal",
+                },
             },
         },
     }

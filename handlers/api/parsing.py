@@ -10,9 +10,10 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from handlers.api.errors import invalid_request
-from handlers.api.schemas import NUMERO_PATTERN
+from handlers.api.schemas import CARTEIRINHA_PATTERN, NUMERO_PATTERN
 
 _NUMERO = re.compile(NUMERO_PATTERN)
+_CARTEIRINHA = re.compile(CARTEIRINHA_PATTERN)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -32,6 +33,13 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise invalid_request(field, _reason(first["type"], first.get("msg", ""))) from None
 
 
+def path_carteirinha(request: web.Request) -> str:
+    carteirinha = request.match_info["carteirinha"]
+    if not _CARTEIRINHA.fullmatch(carteirinha):
+        raise invalid_request("carteirinha", "até 20 letras, números, '.' ou '-'")
+    return carteirinha
+
+
 def path_numero(request: web.Request) -> str:
     numero = request.match_info["numero"]
     if not _NUMERO.fullmatch(numero):
@@ -46,6 +54,7 @@ _REASONS = {
     "string_too_short": "vazio ou curto demais",
     "string_too_long": "longo demais",
     "string_pattern_mismatch": "formato inválido",
+    "value_error": "caracteres de controle não são aceitos",
     "literal_error": "valor não aceito",
     "list_type": "deve ser uma lista",
     "too_short": "poucos itens",

@@ -15,7 +15,8 @@ def setup_api(app: web.Application) -> None:
     app.router.add_get("/api/v1/guias/{numero}", guides.get_guide, allow_head=False)
     app.router.add_post("/api/v1/guias/{numero}/token", guides.post_token)
     app.router.add_post("/api/v1/guias/{numero}/validacao", guides.post_validation)
-    app.router.add_get("/api/v1/beneficiarios/{carteirinha}/canais", beneficiaries.get_channels,
-                       allow_head=False)
+    app.router.add_get(
+        "/api/v1/beneficiarios/{carteirinha}/canais", beneficiaries.get_channels, allow_head=False
+    )
     app.router.add_get("/api/openapi.json", openapi.openapi_json, allow_head=False)
     app.router.add_get("/api/docs", docs.docs_page, allow_head=False)

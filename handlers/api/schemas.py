@@ -5,16 +5,26 @@ The same models validate requests and produce the OpenAPI components.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NUMERO_PATTERN = r"^[A-Za-z0-9._-]{1,30}$"
+CARTEIRINHA_PATTERN = r"^[0-9A-Za-z.-]{1,20}$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: object) -> object:
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise ValueError("caracteres de controle não são aceitos")
+        return value
 
 
 class _Out(BaseModel):
@@ -32,7 +42,7 @@ class Procedimento(_In):
 
 
 class GuiaIn(_In):
-    carteirinha: str = Field(min_length=1, max_length=20)
+    carteirinha: str = Field(pattern=CARTEIRINHA_PATTERN)
     dentista: Dentista
     clinica: str = Field(default="", max_length=200)
     procedimentos: list[Procedimento] = Field(min_length=1, max_length=50)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import urllib.request
 from contextlib import closing
 from pathlib import Path
 
@@ -56,16 +59,15 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     result = odontoken(tmp_path, "--help")
     assert result.returncode == 0
     listed = result.stdout.split("positional arguments:")[1]
-    for command in ["run", "migrate", "demo", "beneficiaries"]:
+    for command in ["run", "serve", "migrate", "demo", "beneficiaries", "clients"]:
         assert f"\n    {command} " in listed or f"\n    {command}\n" in listed, command
 
 
-def test_run_shows_the_demo_masked_and_gives_the_same_guides_twice(tmp_path: Path) -> None:
-    first = odontoken(tmp_path, "run")
-    second = odontoken(tmp_path, "run")
+def test_demo_shows_the_data_masked_and_gives_the_same_guides_twice(tmp_path: Path) -> None:
+    first = odontoken(tmp_path, "demo")
+    second = odontoken(tmp_path, "demo")
 
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
-    assert str(tmp_path / "odontoken.sqlite3") in first.stdout
     people = section(first.stdout, "Demo beneficiaries:")
     guides = section(first.stdout, "Demo guides:")
     assert [line.split()[0] for line in people] == [r.carteirinha for r in demo_rows()]
@@ -138,3 +140,34 @@ def test_production_mode_without_its_services_refuses_to_start_and_says_what_is_
     for missing in ["database.url", "redis.url", "security.pepper"]:
         assert missing in result.stderr, missing
     assert list(tmp_path.iterdir()) == []
+
+
+def test_run_sets_up_and_serves_until_interrupted(tmp_path: Path) -> None:
+    environ = {k: v for k, v in os.environ.items() if not k.upper().startswith("ODONTOKEN_")}
+    environ.update(ODONTOKEN_APP__DATA_DIR=str(tmp_path), ODONTOKEN_SERVER__PORT="0")
+    assert ODONTOKEN is not None
+    proc = subprocess.Popen(
+        [ODONTOKEN, "run"],
+        cwd=tmp_path,
+        env=environ,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("listening on"):
+                break
+        base = lines[-1].split()[2]
+        assert "Demo guides:\n" in lines
+        assert str(tmp_path / "odontoken.sqlite3") in lines[0]
+        with urllib.request.urlopen(f"{base}/api/openapi.json", timeout=10) as resp:
+            assert json.load(resp)["openapi"].startswith("3.1")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err

@@ -146,6 +146,7 @@ def real_channels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ODONTOKEN_SMS__API_TOKEN", "gateway-token")
     monkeypatch.setenv("ODONTOKEN_EMAIL__BACKEND", "smtp")
     monkeypatch.setenv("ODONTOKEN_SECURITY__SECRETS_KEY", "x" * 43 + "=")
+    monkeypatch.setenv("ODONTOKEN_PORTAL__ENABLED", "false")
 
 
 def test_production_refuses_sqlite_but_starts_with_postgres_redis_and_a_pepper(

@@ -1,0 +1,89 @@
+"""The aiohttp application: one server for the API, (later) the chat webhooks and the console.
+
+Resources open and close in `cleanup_ctx`, in order: database, store, HTTP session, services,
+background workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels import build_dispatcher, build_senders
+from bot.composition import build_services, open_store, prepare_data_dir
+from bot.settings import Settings
+from handlers.api.routes import MIDDLEWARES, setup_api
+from handlers.appkeys import (
+    API_CONFIG,
+    HTTP_SESSION,
+    PORTAL_CONFIG,
+    SERVICES,
+    ApiConfig,
+    PortalConfig,
+)
+from handlers.portal.routes import setup_portal
+from token_core.database import close_database, open_database
+from token_core.storage.ports import EphemeralStore
+
+logger = logging.getLogger(__name__)
+
+STORE = web.AppKey("store", EphemeralStore)
+MAX_BODY = 64 * 1024
+
+
+def create_app(settings: Settings, *, manage_database: bool = True) -> web.Application:
+    """Build the server. Tests that already hold the database pass manage_database=False."""
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY)
+    app[API_CONFIG] = ApiConfig(
+        clock_skew_seconds=settings.api.clock_skew_seconds,
+        idempotency_seconds=settings.api.idempotency_seconds,
+        sab_phones=tuple(settings.api.sab_phones),
+    )
+
+    async def database(_app: web.Application) -> AsyncIterator[None]:
+        if not manage_database:
+            yield
+            return
+        prepare_data_dir(settings)
+        await open_database(settings.database_url)
+        yield
+        await close_database()
+
+    async def store(app: web.Application) -> AsyncIterator[None]:
+        app[STORE] = await open_store(settings)
+        yield
+        await app[STORE].close()
+
+    async def http(app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession() as session:
+            app[HTTP_SESSION] = session
+            yield
+
+    async def services(app: web.Application) -> AsyncIterator[None]:
+        senders = build_senders(settings, app[HTTP_SESSION])
+        app[SERVICES] = build_services(settings, app[STORE], senders)
+        if settings.portal.enabled:
+            await app[SERVICES].clients.ensure(settings.portal.client_id)
+        yield
+
+    async def callbacks(app: web.Application) -> AsyncIterator[None]:
+        dispatcher = build_dispatcher(settings, app[HTTP_SESSION])
+        if dispatcher is None:
+            yield
+            return
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run(stop), name="callback-dispatcher")
+        yield
+        stop.set()
+        await task
+
+    app.cleanup_ctx.extend([database, store, http, services, callbacks])
+    setup_api(app)
+    if settings.portal.enabled:
+        app[PORTAL_CONFIG] = PortalConfig(client_id=settings.portal.client_id)
+        setup_portal(app)
+    return app
