@@ -29,8 +29,17 @@ async def refused(server: RunningServer, numero: str, answer_status: int, body: 
 
 
 @pytest.mark.parametrize(
-    "case", ["no headers", "unknown client", "wrong secret", "old timestamp", "future timestamp",
-             "not a number", "tampered body", "other path"],
+    "case",
+    [
+        "no headers",
+        "unknown client",
+        "wrong secret",
+        "old timestamp",
+        "future timestamp",
+        "not a number",
+        "tampered body",
+        "other path",
+    ],
 )
 async def test_a_badly_signed_call_is_refused_with_401_and_changes_nothing(
     server: RunningServer, world: World, case: str
@@ -60,8 +69,9 @@ async def test_a_badly_signed_call_is_refused_with_401_and_changes_nothing(
             body = body.replace(b"SP-67890", b"SP-00001")
             kwargs = {"signed": False, "headers": headers}
         case "other path":
-            headers = signed_headers(server.client_id, server.secret, str(now), "PUT",
-                                     path + "X", body)
+            headers = signed_headers(
+                server.client_id, server.secret, str(now), "PUT", path + "X", body
+            )
             kwargs = {"signed": False, "headers": headers}
     answer = await server.call("PUT", path, raw=body, **kwargs)  # type: ignore[arg-type]
     await refused(server, numero, answer.status, answer.body)
@@ -74,8 +84,9 @@ async def test_a_replayed_request_is_refused_even_when_the_first_one_failed(
     numero = refs.guide_number()
     path = f"/api/v1/guias/{numero}"
     body = json.dumps(body_for(ben.carteirinha)).encode()
-    headers = signed_headers(server.client_id, server.secret, str(int(time.time())), "PUT", path,
-                             body)
+    headers = signed_headers(
+        server.client_id, server.secret, str(int(time.time())), "PUT", path, body
+    )
     first = await server.call("PUT", path, raw=body, signed=False, headers=headers)
     assert first.status == 201
     await Guide.filter(numero=numero).delete()

@@ -38,8 +38,9 @@ class SigningAuth(requests.auth.AuthBase):
         # A distinct second per request keeps identical generated requests from being replays.
         self.counter += 1
         timestamp = str(int(time.time()) + self.counter % 200)
-        r.headers.update(signed_headers(self.client_id, self.secret, timestamp, r.method or "GET",
-                                        target, body))
+        r.headers.update(
+            signed_headers(self.client_id, self.secret, timestamp, r.method or "GET", target, body)
+        )
         return r
 
 
@@ -72,8 +73,12 @@ def run_operations(
                 strategy = with_known_ids(operation.as_strategy(generation_mode=mode), known)
 
                 @given(case=strategy)
-                @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                          suppress_health_check=list(HealthCheck))
+                @settings(
+                    max_examples=EXAMPLES_PER_OPERATION,
+                    deadline=None,
+                    database=None,
+                    suppress_health_check=list(HealthCheck),
+                )
                 def check(case: schemathesis.Case) -> None:
                     response = case.call(base_url=base_url, session=session, timeout=10)
                     if response.status_code >= 500:

@@ -21,7 +21,7 @@ from token_core.services import Services
 from token_core.signing import signed_headers
 
 
-def test_settings(data_dir: Path, **sections: dict[str, Any]) -> Settings:
+def server_settings(data_dir: Path, **sections: dict[str, Any]) -> Settings:
     """Settings for a server in the test process, on the selected backend."""
     base: dict[str, dict[str, Any]] = {
         "app": {"data_dir": data_dir},

@@ -1,0 +1,182 @@
+"""The dentist system asks for a code by SMS or e-mail; the code the beneficiary receives (read
+from the gateway and SMTP peers on 127.0.0.1) is the one that validates the guide.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import World
+from tests.peers.sms_gateway import SmsGateway
+from tests.peers.smtp_server import SmtpServer
+from tests.support import refs
+from tests.support.server import RunningServer, running_server, server_settings
+from token_core import audit
+from token_core.identity import Cpf
+from token_core.models import AuditKind, Beneficiary, Channel, Guide, GuideStatus
+
+CODE = re.compile(r"\b(\d{6})\b")
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[tuple[SmsGateway, SmtpServer]]:
+    async with SmsGateway() as gateway, SmtpServer() as smtp:
+        yield gateway, smtp
+
+
+@pytest.fixture
+async def server(
+    tmp_path: Path, peers: tuple[SmsGateway, SmtpServer]
+) -> AsyncIterator[RunningServer]:
+    gateway, smtp = peers
+    settings = server_settings(
+        tmp_path,
+        sms={
+            "backend": "zenvia",
+            "base_url": gateway.base_url,
+            "api_token": gateway.api_token,
+            "timeout_seconds": 2,
+        },
+        email={
+            "backend": "smtp",
+            "smtp_host": smtp.host,
+            "smtp_port": smtp.port,
+            "timeout_seconds": 2,
+        },
+    )
+    async with running_server(settings) as running:
+        yield running
+
+
+def code_in(text: str) -> str:
+    found = CODE.findall(text)
+    assert len(set(found)) == 1, text
+    return str(found[0])
+
+
+async def test_a_code_sent_by_sms_reaches_the_registered_mobile_and_validates(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    gateway, _ = peers
+    ben = await world.beneficiary(mobile="(41) 98857-5949")
+    guide = await world.guide(ben)
+    sent = await server.call("POST", f"/api/v1/guias/{guide.numero}/token", {"canal": "sms"})
+    assert sent.status == 202, sent.body
+    assert sent.body == {
+        "canal": "sms",
+        "destino": "(41) 9****-5949",
+        "expira_em": sent.body["expira_em"],
+    }
+    [message] = gateway.messages
+    assert message["to"] == "5541988575949"
+    text = message["contents"][0]["text"]
+    assert guide.numero in text and "código" in text
+    ok = await server.call(
+        "POST", f"/api/v1/guias/{guide.numero}/validacao", {"token": code_in(text)}
+    )
+    assert ok.status == 200 and ok.body["status"] == "VALIDADA"
+    assert (await Beneficiary.get(id=ben.id)).default_channel is Channel.SMS
+    channels = await server.call("GET", f"/api/v1/beneficiarios/{ben.carteirinha}/canais")
+    assert channels.body["padrao"] == "sms"
+
+
+async def test_a_different_mobile_is_refused_only_the_sab_changes_it(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    gateway, _ = peers
+    ben = await world.beneficiary(mobile="(41) 98857-5949")
+    guide = await world.guide(ben)
+    same = await server.call(
+        "POST", f"/api/v1/guias/{guide.numero}/token", {"canal": "sms", "celular": "41 98857-5949"}
+    )
+    other = await server.call(
+        "POST",
+        f"/api/v1/guias/{guide.numero}/token",
+        {"canal": "sms", "celular": "(11) 99123-4567"},
+    )
+    assert same.status == 202
+    assert other.status == 422 and other.body["erro"] == "ALTERACAO_SOMENTE_SAB"
+    assert "entrar em contato com a operadora" in other.body["mensagem"]
+    assert len(gateway.messages) == 1
+    assert (await Beneficiary.get(id=ben.id)).mobile == "+5541988575949"
+
+
+async def test_without_a_registered_mobile_the_typed_one_is_used_and_kept(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    gateway, _ = peers
+    ben = await world.beneficiary()
+    await Beneficiary.filter(id=ben.id).update(mobile=None)
+    guide = await world.guide(ben)
+    missing = await server.call("POST", f"/api/v1/guias/{guide.numero}/token", {"canal": "sms"})
+    assert missing.status == 422 and missing.body["campo"] == "celular"
+    sent = await server.call(
+        "POST",
+        f"/api/v1/guias/{guide.numero}/token",
+        {"canal": "sms", "celular": "(93) 99559-5999"},
+    )
+    assert sent.status == 202 and gateway.messages[-1]["to"] == "5593995595999"
+    assert (await Beneficiary.get(id=ben.id)).mobile == "+5593995595999"
+
+
+async def test_an_email_needs_the_matching_cpf_and_its_code_validates(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    _, smtp = peers
+    cpf = refs.cpf()
+    ben = await world.beneficiary(cpf=cpf)
+    guide = await world.guide(ben)
+    path = f"/api/v1/guias/{guide.numero}/token"
+    no_cpf = await server.call("POST", path, {"canal": "email"})
+    wrong = await server.call("POST", path, {"canal": "email", "cpf": refs.cpf()})
+    assert no_cpf.status == 422 and no_cpf.body["campo"] == "cpf"
+    assert wrong.status == 422 and wrong.body["erro"] == "CPF_NAO_CONFERE"
+    assert smtp.messages == []
+
+    sent = await server.call("POST", path, {"canal": "email", "cpf": Cpf.parse(cpf).formatted})
+    assert sent.status == 202 and sent.body["destino"].endswith("@example.com.br")
+    [mail] = smtp.messages
+    assert mail.to == ben.email and guide.numero in mail.subject
+    code = code_in(mail.text)
+    assert code in mail.html
+    ok = await server.call("POST", f"/api/v1/guias/{guide.numero}/validacao", {"token": code})
+    assert ok.status == 200
+
+
+async def test_a_failed_sms_revokes_the_code_and_says_so(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    gateway, _ = peers
+    guide = await world.guide()
+    gateway.fail_next(1, status=503)
+    failed = await server.call("POST", f"/api/v1/guias/{guide.numero}/token", {"canal": "sms"})
+    assert failed.status == 502 and failed.body["erro"] == "FALHA_NO_ENVIO"
+    kinds = [e.kind for e in await audit.trail(guide=guide.numero)]
+    assert kinds[-2:] == [AuditKind.TOKEN_DELIVERY_FAILED, AuditKind.TOKEN_REVOKED]
+    assert (await Guide.get(numero=guide.numero)).status is GuideStatus.AWAITING_TOKEN
+
+
+async def test_chat_channels_are_unavailable_until_linked(
+    server: RunningServer, world: World
+) -> None:
+    guide = await world.guide()
+    for canal in ("telegram", "whatsapp"):
+        answer = await server.call("POST", f"/api/v1/guias/{guide.numero}/token", {"canal": canal})
+        assert answer.status == 422 and answer.body["erro"] == "CANAL_INDISPONIVEL"
+
+
+async def test_sending_with_an_idempotency_key_sends_once(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    gateway, _ = peers
+    guide = await world.guide()
+    key = {"Idempotency-Key": refs.suffix()}
+    path = f"/api/v1/guias/{guide.numero}/token"
+    first = await server.call("POST", path, {"canal": "sms"}, headers=key)
+    second = await server.call("POST", path, {"canal": "sms"}, headers=key)
+    assert first.status == second.status == 202 and first.body == second.body
+    assert len(gateway.messages) == 1

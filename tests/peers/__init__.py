@@ -1,0 +1,1 @@
+"""Protocol peers: small servers on loopback that speak like the systems we do not own."""
