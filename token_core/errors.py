@@ -57,9 +57,10 @@ class RateLimited(DomainError):
 class ChangeOnlyBySab(DomainError):
     """A contact other than the registered one: only the SAB may change it."""
 
-    def __init__(self, what: str = "o celular") -> None:
+    def __init__(self, what: str = "do celular") -> None:
         super().__init__(
-            f"Para alterar {what} o beneficiário deve entrar em contato com a operadora."
+            f"Para realizar a alteração {what} o beneficiário deve entrar em contato "
+            "com a operadora."
         )
 
 

@@ -117,7 +117,7 @@ class CodeSending:
             typed = Mobile.parse(request.mobile).e164 if request.mobile else None
             if beneficiary.mobile:
                 if typed and typed != beneficiary.mobile:
-                    raise ChangeOnlyBySab("o celular")
+                    raise ChangeOnlyBySab("do celular")
                 return beneficiary.mobile, None
             if typed is None:
                 raise ContactRequired("celular", "Informe o celular do beneficiário com DDD.")
@@ -133,7 +133,7 @@ class CodeSending:
             typed = parse_email(request.email) if request.email else None
             if beneficiary.email:
                 if typed and typed != beneficiary.email.lower():
-                    raise ChangeOnlyBySab("o e-mail")
+                    raise ChangeOnlyBySab("do e-mail")
                 return beneficiary.email, None
             if typed is None:
                 raise ContactRequired("email", "Informe o e-mail do beneficiário.")

@@ -166,6 +166,8 @@ def test_run_sets_up_and_serves_until_interrupted(tmp_path: Path) -> None:
         assert str(tmp_path / "odontoken.sqlite3") in lines[0]
         with urllib.request.urlopen(f"{base}/api/openapi.json", timeout=10) as resp:
             assert json.load(resp)["openapi"].startswith("3.1")
+        with urllib.request.urlopen(f"{base}/portal", timeout=10) as resp:
+            assert "Validar guia" in resp.read().decode()
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)

@@ -12,7 +12,7 @@ const NOME_CANAL = { sms: "SMS", email: "e-mail", telegram: "Telegram", whatsapp
 const CAMPO_ERRO = { celular: "sms-celular", email: "email-endereco", cpf: "email-cpf", token: "token" };
 
 const $ = (id) => document.getElementById(id);
-const estado = { guia: null, canais: null };
+const estado = { guia: null, canais: null, canal: null };
 
 const hora = (iso) => HORA.format(new Date(iso));
 const dataHora = (iso) => `${DATA.format(new Date(iso))} às ${hora(iso)}`;
@@ -165,7 +165,8 @@ async function abrirEnvio() {
   const { ok, dados } = await ocupado(botao, () => api("GET", `/beneficiarios/${guia.carteirinha}/canais`));
   estado.canais = ok ? dados : null;
   const canais = estado.canais || { sab: { telefones: [] } };
-  $("sab-telefones").textContent = canais.sab.telefones.join(" ou ");
+  // Each phone stays on one line ("0800 643 4300" joined by no-break spaces).
+  $("sab-telefones").textContent = canais.sab.telefones.map((t) => t.replaceAll(" ", "\u00a0")).join(" ou ");
   document.querySelector('[data-canal="telegram"]').parentElement.hidden = !canais.telegram;
   document.querySelector('[data-canal="whatsapp"]').parentElement.hidden = !canais.whatsapp;
   $("envio-numero").textContent = guia.numero;
