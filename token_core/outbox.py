@@ -18,6 +18,11 @@ class EventType(enum.StrEnum):
     FRAUD_REPORTED = "fraude.reportada"
 
 
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with "Z", as the API writes datetimes."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 async def enqueue(event_type: EventType, data: dict[str, Any]) -> OutboxEvent:
     """Record an event to deliver. Call it inside the transaction of the change it reports."""
     return await OutboxEvent.create(

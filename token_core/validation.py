@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from token_core import audit, outbox
-from token_core.guides import awaiting_guides
-from token_core.models import AuditKind, Channel, Guide, GuideStatus
+from token_core.guide_queries import GuideView, guide_view, mark_validated
+from token_core.models import AuditKind, Channel, GuideStatus
 from token_core.policy import TokenPolicy
 from token_core.secrets import Keyring, new_validation_code, normalise_code_input
 from token_core.storage.ports import AttemptStatus, Candidate, EphemeralStore, Scope
@@ -69,7 +69,7 @@ class TokenValidator:
         code = normalise_code_input(typed)
         if not self._shape.fullmatch(code):
             return ValidationResult(ValidationStatus.MALFORMED, numero)
-        guide = await Guide.get_or_none(numero=numero).select_related("beneficiary")
+        guide = await guide_view(numero)
         if guide is None:
             await audit.record(
                 AuditKind.TOKEN_REJECTED,
@@ -79,7 +79,7 @@ class TokenValidator:
                 reason=ValidationStatus.GUIDE_NOT_FOUND,
             )
             return ValidationResult(ValidationStatus.GUIDE_NOT_FOUND, numero)
-        carteirinha = guide.beneficiary.carteirinha
+        carteirinha = guide.carteirinha
         early = self._status_refusal(guide)
         if early is not None:
             await audit.record(
@@ -92,8 +92,7 @@ class TokenValidator:
             )
             return early
         candidates = [self._candidate(Scope(carteirinha, numero), code)]
-        waiting = await awaiting_guides(guide.beneficiary.id)
-        if waiting and waiting[0].id == guide.id:
+        if guide.first_awaiting:
             candidates.append(self._candidate(Scope(carteirinha, None), code))
         outcome = await self._store.attempt(numero, candidates, self._policy.attempt_policy())
         if outcome.status is AttemptStatus.VALID:
@@ -134,7 +133,7 @@ class TokenValidator:
         return Candidate(scope, self._keyring.code_digest(scope.label, code))
 
     @staticmethod
-    def _status_refusal(guide: Guide) -> ValidationResult | None:
+    def _status_refusal(guide: GuideView) -> ValidationResult | None:
         if guide.status is GuideStatus.VALIDATED:
             return ValidationResult(
                 ValidationStatus.ALREADY_VALIDATED,
@@ -147,25 +146,18 @@ class TokenValidator:
         return None
 
     async def _mark_validated(
-        self, guide: Guide, channel: Channel | None, actor: str, matched: Scope
+        self, guide: GuideView, channel: Channel | None, actor: str, matched: Scope
     ) -> ValidationResult:
         now = datetime.now(UTC)
         validation_code = new_validation_code()
-        carteirinha = guide.beneficiary.carteirinha
-        async with in_transaction():
-            changed = await Guide.filter(id=guide.id, status=GuideStatus.AWAITING_TOKEN).update(
-                status=GuideStatus.VALIDATED,
-                validated_at=now,
-                updated_at=now,
-                validation_code=validation_code,
-                validated_channel=channel,
-            )
+        async with in_transaction() as conn:
+            changed = await mark_validated(conn, guide.id, now, validation_code, channel)
             if changed:
                 await audit.record(
                     AuditKind.TOKEN_VALIDATED,
                     actor=actor,
                     guide=guide.numero,
-                    carteirinha=carteirinha,
+                    carteirinha=guide.carteirinha,
                     channel=channel,
                     scope="guide" if matched.guide else "beneficiary",
                 )
@@ -173,23 +165,23 @@ class TokenValidator:
                     outbox.EventType.GUIDE_VALIDATED,
                     {
                         "numero": guide.numero,
-                        "carteirinha": carteirinha,
+                        "carteirinha": guide.carteirinha,
                         "status": GuideStatus.VALIDATED.value,
-                        "validada_em": now.isoformat(),
+                        "validada_em": outbox.iso_utc(now),
                         "codigo_validacao": validation_code,
                     },
                 )
         if not changed:
             # The guide changed between the read and the spend (cancelled, or validated by
             # another code): the spent code authorised nothing.
-            await guide.refresh_from_db()
-            refusal = self._status_refusal(guide)
+            current = await guide_view(guide.numero)
+            refusal = self._status_refusal(current) if current else None
             assert refusal is not None
             await audit.record(
                 AuditKind.TOKEN_REJECTED,
                 actor=actor,
                 guide=guide.numero,
-                carteirinha=carteirinha,
+                carteirinha=guide.carteirinha,
                 channel=channel,
                 reason=refusal.status,
             )
