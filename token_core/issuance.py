@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ class IssuedCode:
     expires_at: datetime
     beneficiary: Beneficiary
     guide: Guide | None
+    digest: str = field(repr=False, default="")  # the HMAC at rest, to revoke this code only
 
 
 def format_retry(retry_at: datetime) -> str:
@@ -97,11 +98,16 @@ class TokenIssuer:
             channel=channel,
             expires_at=expires_at.isoformat(),
         )
-        return IssuedCode(code, scope, expires_at, beneficiary, guide)
+        return IssuedCode(code, scope, expires_at, beneficiary, guide, digest)
 
-    async def revoke(self, scope: Scope, reason: str, actor: str) -> bool:
-        """Stop a live code from working (delivery failed, fraud reported, guide cancelled)."""
-        revoked = await self._store.revoke_code(scope)
+    async def revoke(
+        self, scope: Scope, reason: str, actor: str, digest: str | None = None
+    ) -> bool:
+        """Stop a live code from working (delivery failed, fraud reported, guide cancelled).
+
+        With `digest`, only that code: a newer one issued meanwhile stays live.
+        """
+        revoked = await self._store.revoke_code(scope, digest)
         await audit.record(
             AuditKind.TOKEN_REVOKED,
             actor=actor,
@@ -126,7 +132,7 @@ class TokenIssuer:
                 channel=channel,
                 reason=error[:64],
             )
-            await self.revoke(scope, "delivery_failed", actor)
+            await self.revoke(scope, "delivery_failed", actor, issued.digest)
             return
         await audit.record(
             AuditKind.TOKEN_DELIVERED,

@@ -6,6 +6,7 @@ becomes the default; a failed delivery revokes the code.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from collections.abc import Mapping
@@ -102,6 +103,14 @@ class CodeSending:
             await sender.send(message)
         except DeliveryFailed as exc:
             await self._issuer.record_delivery(issued, request.channel, actor, error=str(exc))
+            raise
+        except BaseException as exc:
+            # Whatever stopped the delivery (a bug, a cancelled request), the code must not
+            # stay live unseen: revoke it even while being cancelled.
+            failure = self._issuer.record_delivery(
+                issued, request.channel, actor, error=f"interrupted: {type(exc).__name__}"
+            )
+            await asyncio.shield(failure)
             raise
         masked = _mask(request.channel, destination)
         await self._delivered(issued, request.channel, actor, new_contact, masked)

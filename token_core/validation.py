@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import re
@@ -96,8 +97,20 @@ class TokenValidator:
             candidates.append(self._candidate(Scope(carteirinha, None), code))
         outcome = await self._store.attempt(numero, candidates, self._policy.attempt_policy())
         if outcome.status is AttemptStatus.VALID:
-            assert outcome.matched is not None
-            return await self._mark_validated(guide, channel, actor, outcome.matched)
+            spent = next(c for c in candidates if c.scope == outcome.matched)
+            try:
+                return await self._mark_validated(guide, channel, actor, spent.scope)
+            except BaseException:
+                # The code was spent but the guide was not validated (database down, request
+                # cancelled): give the code back so the beneficiary can read it out again.
+                restore = self._store.restore_code(
+                    spent.scope,
+                    spent.digest,
+                    outcome.remaining_ttl or 1.0,
+                    self._policy.memory_seconds,
+                )
+                await asyncio.shield(restore)
+                raise
         status = _STORE_TO_RESULT[outcome.status]
         locked_until = None
         if outcome.retry_after is not None:

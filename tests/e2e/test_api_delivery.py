@@ -4,6 +4,7 @@ from the gateway and SMTP peers on 127.0.0.1) is the one that validates the guid
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -180,3 +181,21 @@ async def test_sending_with_an_idempotency_key_sends_once(
     second = await server.call("POST", path, {"canal": "sms"}, headers=key)
     assert first.status == second.status == 202 and first.body == second.body
     assert len(gateway.messages) == 1
+
+
+async def test_a_late_sms_failure_does_not_cancel_a_code_sent_meanwhile_by_email(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    gateway, smtp = peers
+    cpf = refs.cpf()
+    guide = await world.guide(await world.beneficiary(cpf=cpf))
+    path = f"/api/v1/guias/{guide.numero}/token"
+    gateway.hang_next(1)
+    slow_sms = asyncio.create_task(server.call("POST", path, {"canal": "sms"}))
+    await asyncio.sleep(0.3)  # the SMS code is issued and its gateway call hangs
+    by_email = await server.call("POST", path, {"canal": "email", "cpf": cpf})
+    assert by_email.status == 202
+    assert (await slow_sms).status == 502  # the gateway timed out: that code is revoked
+    code = code_in(smtp.messages[-1].text)
+    ok = await server.call("POST", f"/api/v1/guias/{guide.numero}/validacao", {"token": code})
+    assert ok.status == 200, ok.body

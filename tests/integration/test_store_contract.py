@@ -168,3 +168,32 @@ async def test_plain_values_can_be_set_and_deleted(any_store: EphemeralStore) ->
     assert await any_store.delete(key) is True
     assert await any_store.delete(key) is False
     assert await any_store.get(key) is None
+
+
+async def test_revoking_with_a_digest_spares_a_newer_code(any_store: EphemeralStore) -> None:
+    s = scope()
+    await any_store.put_code(s, "first", ttl=30, memory=30)
+    await any_store.put_code(s, "second", ttl=30, memory=30)
+    assert await any_store.revoke_code(s, "first") is False
+    assert (await any_store.attempt("G1", [Candidate(s, "second")], POLICY)).status \
+        is AttemptStatus.VALID
+
+
+async def test_a_restored_code_is_live_again_and_not_used(any_store: EphemeralStore) -> None:
+    s = scope()
+    await any_store.put_code(s, "d1", ttl=30, memory=30)
+    spent = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY)
+    assert spent.status is AttemptStatus.VALID and 29 < (spent.remaining_ttl or 0) <= 30
+    assert await any_store.restore_code(s, "d1", spent.remaining_ttl or 1, 30) is True
+    again = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY)
+    assert again.status is AttemptStatus.VALID
+
+
+async def test_a_restore_never_overwrites_a_newer_code(any_store: EphemeralStore) -> None:
+    s = scope()
+    await any_store.put_code(s, "old", ttl=30, memory=30)
+    await any_store.attempt("G1", [Candidate(s, "old")], POLICY)
+    await any_store.put_code(s, "new", ttl=30, memory=30)
+    assert await any_store.restore_code(s, "old", 30, 30) is False
+    assert (await any_store.attempt("G1", [Candidate(s, "new")], POLICY)).status \
+        is AttemptStatus.VALID

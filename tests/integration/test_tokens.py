@@ -7,6 +7,8 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
+from tortoise import Tortoise
+from tortoise.exceptions import OperationalError
 
 from bot.composition import Services, assemble
 from tests.conftest import World
@@ -228,3 +230,22 @@ async def test_a_code_is_never_shown_by_repr_or_str(services: Services, world: W
     issued = await services.issuer.for_guide(guide.numero, SMS, actor="sio")
     assert issued.code.reveal() not in repr(issued)
     assert issued.code.reveal() not in str(issued.code)
+
+
+async def test_a_code_spent_while_the_database_fails_is_given_back(
+    services: Services, world: World
+) -> None:
+    """The outbox table is made unreachable for one validation: the guide stays waiting, the
+    code stays good, and the same code validates once the database is whole again.
+    """
+    guide = await world.guide()
+    code = (await services.issuer.for_guide(guide.numero, SMS, actor="sio")).code.reveal()
+    conn = Tortoise.get_connection("default")
+    await conn.execute_script("ALTER TABLE outbox_event RENAME TO outbox_event_away")
+    try:
+        with pytest.raises(OperationalError):
+            await services.validator.validate(guide.numero, code, SMS, actor="sio")
+    finally:
+        await conn.execute_script("ALTER TABLE outbox_event_away RENAME TO outbox_event")
+    assert (await Guide.get(numero=guide.numero)).status is GuideStatus.AWAITING_TOKEN
+    assert (await services.validator.validate(guide.numero, code, SMS, actor="sio")).ok

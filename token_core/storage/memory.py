@@ -73,12 +73,21 @@ class InProcessStore:
         self._set(code_key, digest, ttl)
         self._set(self._keys.known(scope.beneficiary, digest), "1", memory)
 
-    async def revoke_code(self, scope: Scope) -> bool:
+    async def revoke_code(self, scope: Scope, digest: str | None = None) -> bool:
         code_key = self._keys.code(scope)
         previous = self._get(code_key)
-        if previous is None:
+        if previous is None or (digest is not None and previous != digest):
             return False
         self._delete(code_key, self._keys.known(scope.beneficiary, previous))
+        return True
+
+    async def restore_code(self, scope: Scope, digest: str, ttl: float, memory: float) -> bool:
+        code_key = self._keys.code(scope)
+        if self._get(code_key) is not None:
+            return False
+        self._set(code_key, digest, ttl)
+        self._set(self._keys.known(scope.beneficiary, digest), "1", memory)
+        self._delete(self._keys.used(scope.beneficiary, digest))
         return True
 
     async def attempt(
@@ -94,9 +103,12 @@ class InProcessStore:
         for cand in candidates:
             live = self._get(self._keys.code(cand.scope))
             if live is not None and hmac.compare_digest(live, cand.digest):
+                remaining = self._ttl(self._keys.code(cand.scope))
                 self._delete(self._keys.code(cand.scope), self._keys.known(beneficiary, live))
                 self._set(self._keys.used(beneficiary, cand.digest), "1", policy.memory_seconds)
-                return AttemptOutcome(AttemptStatus.VALID, matched=cand.scope)
+                return AttemptOutcome(
+                    AttemptStatus.VALID, matched=cand.scope, remaining_ttl=remaining
+                )
         for status, marker in (
             (AttemptStatus.USED, self._keys.used),
             (AttemptStatus.EXPIRED, self._keys.known),

@@ -58,6 +58,7 @@ class AttemptOutcome:
     failures_left: int | None = None
     retry_after: float | None = None
     locked_now: bool = False
+    remaining_ttl: float | None = None  # lifetime the spent code still had (VALID only)
 
 
 class EphemeralStore(Protocol):
@@ -66,8 +67,15 @@ class EphemeralStore(Protocol):
     async def put_code(self, scope: Scope, digest: str, ttl: float, memory: float) -> None:
         """Make `digest` the live code of `scope`, replacing (and forgetting) any earlier one."""
 
-    async def revoke_code(self, scope: Scope) -> bool:
-        """Drop the live code of `scope`; it then reads as invalid. False if there was none."""
+    async def revoke_code(self, scope: Scope, digest: str | None = None) -> bool:
+        """Drop the live code of `scope` (only if it is still `digest`, when given); it then
+        reads as invalid. False if there was nothing to drop.
+        """
+
+    async def restore_code(self, scope: Scope, digest: str, ttl: float, memory: float) -> bool:
+        """Undo a spend whose effect could not be recorded: the code is live again for `ttl`,
+        unless a newer code was issued meanwhile. False if it was not restored.
+        """
 
     async def attempt(
         self, guide: str, candidates: list[Candidate], policy: AttemptPolicy

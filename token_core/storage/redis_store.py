@@ -29,9 +29,10 @@ for i = 1, n do
   local k = 3 + (i - 1) * 3
   local digest = ARGV[6 + i]
   if redis.call('GET', KEYS[k + 1]) == digest then
+    local remaining = redis.call('PTTL', KEYS[k + 1])
     redis.call('DEL', KEYS[k + 1], KEYS[k + 2])
     redis.call('SET', KEYS[k + 3], '1', 'PX', ARGV[6])
-    return {'valid', 0, i}
+    return {'valid', remaining, i}
   end
 end
 for i = 1, n do
@@ -61,11 +62,21 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
 return 1
 """
 
-# KEYS: code key. ARGV: known prefix.
+# KEYS: code key. ARGV: known prefix, digest to match ("" = any).
 _REVOKE = """
 local previous = redis.call('GET', KEYS[1])
 if not previous then return 0 end
+if ARGV[2] ~= '' and previous ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1], ARGV[1] .. previous)
+return 1
+"""
+
+# KEYS: code key, known key, used key. ARGV: digest, ttl ms, memory ms.
+_RESTORE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+redis.call('DEL', KEYS[3])
 return 1
 """
 
@@ -92,6 +103,7 @@ class RedisStore:
         self._attempt = client.register_script(_ATTEMPT)
         self._put = client.register_script(_PUT_CODE)
         self._revoke = client.register_script(_REVOKE)
+        self._restore = client.register_script(_RESTORE)
         self._hit = client.register_script(_HIT)
 
     @classmethod
@@ -110,9 +122,21 @@ class RedisStore:
             args=[digest, _ms(ttl), _ms(memory), self._known_prefix(scope.beneficiary)],
         )
 
-    async def revoke_code(self, scope: Scope) -> bool:
+    async def revoke_code(self, scope: Scope, digest: str | None = None) -> bool:
         result = await self._revoke(
-            keys=[self._keys.code(scope)], args=[self._known_prefix(scope.beneficiary)]
+            keys=[self._keys.code(scope)],
+            args=[self._known_prefix(scope.beneficiary), digest or ""],
+        )
+        return bool(result)
+
+    async def restore_code(self, scope: Scope, digest: str, ttl: float, memory: float) -> bool:
+        result = await self._restore(
+            keys=[
+                self._keys.code(scope),
+                self._keys.known(scope.beneficiary, digest),
+                self._keys.used(scope.beneficiary, digest),
+            ],
+            args=[digest, _ms(ttl), _ms(memory)],
         )
         return bool(result)
 
@@ -154,7 +178,11 @@ class RedisStore:
                 failures_left=0 if locked_now else None,
                 locked_now=locked_now,
             )
-        return AttemptOutcome(status, matched=matched)
+        return AttemptOutcome(
+            status,
+            matched=matched,
+            remaining_ttl=number / 1000 if status is AttemptStatus.VALID else None,
+        )
 
     async def unlock_guide(self, beneficiary: str, guide: str) -> bool:
         lock = self._keys.guide_lock(beneficiary, guide)
