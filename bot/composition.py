@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.secret_values import resolve_pepper, resolve_secrets_keys
 from bot.settings import Settings
 from token_core.clients import ClientRegistry, SecretBox, new_key
+from token_core.contacts import ContactRules
 from token_core.database import close_database, migrate, open_database
 from token_core.delivery import CodeSender
 from token_core.guides import GuideService
@@ -83,7 +84,7 @@ def assemble(
         guides=guides,
         issuer=issuer,
         validator=TokenValidator(store, keyring, policy),
-        sending=CodeSending(issuer, senders or {}, keyring),
+        sending=CodeSending(issuer, senders or {}, ContactRules(keyring, store)),
         clients=ClientRegistry(box),
     )
 

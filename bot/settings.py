@@ -188,6 +188,11 @@ def load_settings(path: Path | None = None) -> Settings:
     if not settings.app.data_dir.is_absolute():
         app = settings.app.model_copy(update={"data_dir": path.parent / settings.app.data_dir})
         settings = settings.model_copy(update={"app": app})
+    if settings.portal.enabled and settings.server.host not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigError(
+            "portal.enabled needs server.host on loopback (127.0.0.1): the reference portal "
+            "has no login"
+        )
     _check_production(settings)
     return settings
 

@@ -12,15 +12,20 @@ import time
 from datetime import UTC, datetime
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from tortoise.exceptions import IntegrityError
 
 from token_core.errors import DomainError
 from token_core.models import ApiClient
 
-CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{1,63}", re.ASCII)
+CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{1,49}", re.ASCII)
 
 
 class ClientError(DomainError):
     pass
+
+
+class SecretsUnreadable(RuntimeError):
+    """A stored secret does not open with the configured keys: an operator error, not a client's."""
 
 
 class SecretBox:
@@ -38,7 +43,9 @@ class SecretBox:
         try:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken:
-            raise ClientError("a client secret cannot be decrypted with the current keys") from None
+            raise SecretsUnreadable(
+                "a client secret cannot be decrypted with the current security.secrets_key"
+            ) from None
 
 
 def new_key() -> str:
@@ -47,17 +54,18 @@ def new_key() -> str:
 
 class ClientRegistry:
     """Creates and rotates clients; answers "which secrets are valid for X" with a short cache,
-    so a rotation reaches every worker within `cache_seconds`.
+    so a rotation reaches every worker within `cache_seconds`. Unknown ids are not cached: a
+    flood of made-up ids cannot push real clients out.
     """
 
-    def __init__(self, box: SecretBox, cache_seconds: float = 30) -> None:
+    def __init__(self, box: SecretBox, cache_seconds: float = 5) -> None:
         self._box = box
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, list[str]]] = {}
 
     async def create(self, client_id: str) -> str:
         if not CLIENT_ID.fullmatch(client_id):
-            raise ClientError("client id: 2-64 lower-case letters, digits, '.', '_' or '-'")
+            raise ClientError("client id: 2-50 lower-case letters, digits, '.', '_' or '-'")
         if await ApiClient.exists(client_id=client_id):
             raise ClientError(f"client {client_id} already exists (use rotate)")
         secret = secrets.token_urlsafe(32)
@@ -66,8 +74,13 @@ class ClientRegistry:
 
     async def ensure(self, client_id: str) -> None:
         """Create the client if it does not exist yet (the built-in reference portal)."""
-        if not await ApiClient.exists(client_id=client_id):
+        if await ApiClient.exists(client_id=client_id):
+            return
+        try:
             await self.create(client_id)
+        except (ClientError, IntegrityError):
+            if not await ApiClient.exists(client_id=client_id):
+                raise  # not a concurrent creation by another worker
 
     async def rotate(self, client_id: str) -> str:
         """A new current secret; the old one stays valid as the previous until the next rotation."""
@@ -94,7 +107,8 @@ class ClientRegistry:
             found.append(self._box.open(client.secret_current))
             if client.secret_previous:
                 found.append(self._box.open(client.secret_previous))
-        if len(self._cache) > 1000:
-            self._cache.clear()
-        self._cache[client_id] = (now + self._cache_seconds, found)
+        if found:
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            self._cache[client_id] = (now + self._cache_seconds, found)
         return found

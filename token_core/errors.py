@@ -43,6 +43,12 @@ class GuideConflict(DomainError):
     """A guide number already registered with other content, or a transition not allowed."""
 
 
+class GuideAlreadyValidated(GuideConflict):
+    def __init__(self, validated_at: datetime | None) -> None:
+        super().__init__("Esta guia já foi validada.")
+        self.validated_at = validated_at
+
+
 class RateLimited(DomainError):
     """Too many codes or attempts; `retry_at` says when to try again."""
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from token_core import audit
@@ -57,10 +58,17 @@ class GuideService:
         """
         beneficiary = await active_beneficiary(draft.carteirinha)
         existing = await Guide.get_or_none(numero=draft.numero)
-        if existing is not None:
-            if _same_content(existing, draft, beneficiary.id):
-                return existing, False
-            raise GuideConflict("Já existe uma guia com este número e outro conteúdo.")
+        if existing is None:
+            try:
+                return await self._create(draft, beneficiary, actor), True
+            except IntegrityError:
+                # The same number registered by a concurrent request a moment ago.
+                existing = await Guide.get(numero=draft.numero)
+        if _same_content(existing, draft, beneficiary.id):
+            return existing, False
+        raise GuideConflict("Já existe uma guia com este número e outro conteúdo.")
+
+    async def _create(self, draft: GuideDraft, beneficiary: Beneficiary, actor: str) -> Guide:
         async with in_transaction():
             guide = await Guide.create(
                 numero=draft.numero,
@@ -76,7 +84,7 @@ class GuideService:
                 guide=draft.numero,
                 carteirinha=draft.carteirinha,
             )
-        return guide, True
+        return guide
 
     async def get(self, numero: str) -> Guide:
         guide = await Guide.get_or_none(numero=numero).select_related("beneficiary")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from token_core import audit
-from token_core.errors import GuideConflict, RateLimited
+from token_core.errors import GuideAlreadyValidated, GuideConflict, RateLimited
 from token_core.guides import GuideService, active_beneficiary
 from token_core.models import AuditKind, Beneficiary, Channel, Guide, GuideStatus
 from token_core.policy import TokenPolicy
@@ -48,6 +48,8 @@ class TokenIssuer:
     async def for_guide(self, numero: str, channel: Channel, actor: str) -> IssuedCode:
         """A code that validates this guide only. Replaces the guide's previous code."""
         guide = await self._guides.get(numero)
+        if guide.status is GuideStatus.VALIDATED:
+            raise GuideAlreadyValidated(guide.validated_at)
         if guide.status is not GuideStatus.AWAITING_TOKEN:
             raise GuideConflict("Esta guia não está aguardando token.")
         beneficiary = await active_beneficiary(guide.beneficiary.carteirinha)

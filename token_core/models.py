@@ -36,6 +36,7 @@ class AuditKind(enum.StrEnum):
     GUIDE_UNLOCKED = "guide.unlocked"
     GUIDE_REGISTERED = "guide.registered"
     GUIDE_CANCELLED = "guide.cancelled"
+    IDENTITY_MISMATCH = "identity.mismatch"
 
 
 class Beneficiary(Model):

@@ -1,13 +1,11 @@
-"""Sending a code to the beneficiary on a channel the dentist chose, with the seed's rules:
-SMS goes to the registered mobile (a first number typed becomes the registered one; another
-number is refused: only the SAB changes it); e-mail needs the CPF to match; the channel used
-becomes the default; a failed delivery revokes the code.
+"""Sending a code to the beneficiary on the channel the dentist chose: the destination follows
+`contacts.ContactRules`; the channel used becomes the default; a failed delivery revokes the
+code it issued (and only that one).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,18 +14,12 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from token_core import outbox
+from token_core.contacts import ContactRules
 from token_core.delivery import CodeMessage, CodeSender, DeliveryFailed, GuideSummary
-from token_core.errors import (
-    ChangeOnlyBySab,
-    ChannelUnavailable,
-    ContactRequired,
-    CpfMismatch,
-)
-from token_core.identity import Cpf, Mobile, mask_email
+from token_core.errors import ChannelUnavailable, GuideNotFound
+from token_core.identity import Mobile, mask_email
 from token_core.issuance import IssuedCode, TokenIssuer
 from token_core.models import Beneficiary, Channel, ChatLink, Guide
-from token_core.registry import parse_email
-from token_core.secrets import Keyring
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +61,14 @@ def guide_summary(guide: Guide) -> GuideSummary:
 
 class CodeSending:
     def __init__(
-        self, issuer: TokenIssuer, senders: Mapping[Channel, CodeSender], keyring: Keyring
+        self,
+        issuer: TokenIssuer,
+        senders: Mapping[Channel, CodeSender],
+        rules: ContactRules,
     ) -> None:
         self._issuer = issuer
         self._senders = senders
-        self._keyring = keyring
+        self._rules = rules
 
     @property
     def channels(self) -> set[Channel]:
@@ -87,11 +82,40 @@ class CodeSending:
                 "Canal ainda não disponível. Use SMS, e-mail ou o SAB para enviar o token."
             )
         guide = await Guide.get_or_none(numero=request.numero).select_related("beneficiary")
-        beneficiary = guide.beneficiary if guide else None
-        destination, new_contact = self._destination(request, beneficiary)
-        issued = await self._issuer.for_guide(request.numero, request.channel, actor)
+        if guide is None:
+            raise GuideNotFound()
+        beneficiary = guide.beneficiary
+        destination, new_contact = await self._rules.destination(
+            request.channel,
+            beneficiary,
+            mobile=request.mobile,
+            email=request.email,
+            cpf=request.cpf,
+            actor=actor,
+        )
+        if new_contact is not None:
+            await self._rules.claim(beneficiary, request.channel, new_contact)
+        try:
+            issued = await self._issuer.for_guide(request.numero, request.channel, actor)
+            await self._deliver(sender, issued, request.channel, destination, actor)
+        except BaseException:
+            if new_contact is not None:
+                await asyncio.shield(self._rules.release(beneficiary, request.channel, new_contact))
+            raise
+        masked = _mask(request.channel, destination)
+        await self._delivered(issued, request.channel, actor, masked)
+        return SendReceipt(request.channel, masked, issued.expires_at)
+
+    async def _deliver(
+        self,
+        sender: CodeSender,
+        issued: IssuedCode,
+        channel: Channel,
+        destination: str,
+        actor: str,
+    ) -> None:
         message = CodeMessage(
-            channel=request.channel,
+            channel=channel,
             destination=destination,
             beneficiary_name=issued.beneficiary.name,
             code=issued.code,
@@ -102,66 +126,22 @@ class CodeSending:
         try:
             await sender.send(message)
         except DeliveryFailed as exc:
-            await self._issuer.record_delivery(issued, request.channel, actor, error=str(exc))
+            await self._issuer.record_delivery(issued, channel, actor, error=str(exc))
             raise
         except BaseException as exc:
             # Whatever stopped the delivery (a bug, a cancelled request), the code must not
             # stay live unseen: revoke it even while being cancelled.
             failure = self._issuer.record_delivery(
-                issued, request.channel, actor, error=f"interrupted: {type(exc).__name__}"
+                issued, channel, actor, error=f"interrupted: {type(exc).__name__}"
             )
             await asyncio.shield(failure)
             raise
-        masked = _mask(request.channel, destination)
-        await self._delivered(issued, request.channel, actor, new_contact, masked)
-        return SendReceipt(request.channel, masked, issued.expires_at)
-
-    def _destination(
-        self, request: SendRequest, beneficiary: Beneficiary | None
-    ) -> tuple[str, str | None]:
-        """Where the code goes, and the contact to register after a good delivery (if new)."""
-        if beneficiary is None:
-            return "", None  # the issuer raises GuideNotFound
-        if request.channel is Channel.SMS:
-            typed = Mobile.parse(request.mobile).e164 if request.mobile else None
-            if beneficiary.mobile:
-                if typed and typed != beneficiary.mobile:
-                    raise ChangeOnlyBySab("do celular")
-                return beneficiary.mobile, None
-            if typed is None:
-                raise ContactRequired("celular", "Informe o celular do beneficiário com DDD.")
-            return typed, typed
-        if request.channel is Channel.EMAIL:
-            if not request.cpf:
-                raise ContactRequired(
-                    "cpf", "Informe o CPF do beneficiário para enviar por e-mail."
-                )
-            cpf = Cpf.parse(request.cpf)
-            if not hmac.compare_digest(self._keyring.cpf_lookup(cpf.digits), beneficiary.cpf_hash):
-                raise CpfMismatch()
-            typed = parse_email(request.email) if request.email else None
-            if beneficiary.email:
-                if typed and typed != beneficiary.email.lower():
-                    raise ChangeOnlyBySab("do e-mail")
-                return beneficiary.email, None
-            if typed is None:
-                raise ContactRequired("email", "Informe o e-mail do beneficiário.")
-            return typed, typed
-        raise ChannelUnavailable()
 
     async def _delivered(
-        self,
-        issued: IssuedCode,
-        channel: Channel,
-        actor: str,
-        new_contact: str | None,
-        masked: str,
+        self, issued: IssuedCode, channel: Channel, actor: str, masked: str
     ) -> None:
         async with in_transaction():
             await self._issuer.record_delivery(issued, channel, actor)
-            if new_contact is not None:
-                field = "mobile" if channel is Channel.SMS else "email"
-                await Beneficiary.filter(id=issued.beneficiary.id).update(**{field: new_contact})
             await outbox.enqueue(
                 outbox.EventType.TOKEN_SENT,
                 {
@@ -169,7 +149,7 @@ class CodeSending:
                     "carteirinha": issued.scope.beneficiary,
                     "canal": channel.value,
                     "destino": masked,
-                    "expira_em": issued.expires_at.isoformat(),
+                    "expira_em": outbox.iso_utc(issued.expires_at),
                 },
             )
 

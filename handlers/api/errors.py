@@ -15,6 +15,7 @@ from token_core.errors import (
     ContactRequired,
     CpfMismatch,
     DomainError,
+    GuideAlreadyValidated,
     GuideConflict,
     GuideNotFound,
     InvalidCpf,
@@ -60,6 +61,14 @@ def from_domain(exc: DomainError) -> ApiError:
             return ApiError(404, "GUIA_NAO_ENCONTRADA", message)
         case BeneficiaryNotFound() | BeneficiaryInactive():
             return ApiError(422, "BENEFICIARIO_INVALIDO", message)
+        case GuideAlreadyValidated():
+            validated = exc.validated_at
+            return ApiError(
+                409,
+                "GUIA_JA_VALIDADA",
+                message,
+                validada_em=validated.isoformat().replace("+00:00", "Z") if validated else None,
+            )
         case GuideConflict():
             return ApiError(409, "GUIA_CONFLITANTE", message)
         case ChangeOnlyBySab():

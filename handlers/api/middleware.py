@@ -25,8 +25,13 @@ logger = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 SIGNED_PREFIX = "/api/v1/"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Answers that say "not now" are not kept for an Idempotency-Key: a retry should try again.
+RETRYABLE = {423, 429}
+# How long a key stays "in progress" if its worker dies before answering.
+PENDING_SECONDS = 60
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}", re.ASCII)
 _DUMMY_SECRET = ["not-a-client-secret"]
+_TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)
 
 
 def error_response(exc: Exception) -> web.Response:
@@ -77,7 +82,7 @@ async def signatures(request: web.Request, handler: Handler) -> web.StreamRespon
         raise _unauthorized(
             "Faltam os cabeçalhos de autenticação (cliente, timestamp e assinatura)."
         )
-    if not timestamp.isdigit():
+    if not _TIMESTAMP.fullmatch(timestamp):
         raise _unauthorized("Timestamp inválido: use segundos Unix.")
     skew = request.app[API_CONFIG].clock_skew_seconds
     if abs(time.time() - int(timestamp)) > skew:
@@ -111,14 +116,16 @@ async def idempotency(request: web.Request, handler: Handler) -> web.StreamRespo
             campo=IDEMPOTENCY_HEADER,
             motivo="formato inválido",
         )
-    store = request.app[SERVICES].store
+    services = request.app[SERVICES]
+    store = services.store
     ttl = request.app[API_CONFIG].idempotency_seconds
-    fingerprint = hashlib.sha256(
+    # Keyed: the body may hold a code or a CPF, so an unkeyed hash would be guessable.
+    fingerprint = services.keyring.fingerprint(
         request.raw_path.encode() + b"\n" + await request.read()
-    ).hexdigest()
+    )
     slot = f"idem:{request[CLIENT_ID]}:{hashlib.sha256(key.encode()).hexdigest()}"
     pending = json.dumps({"state": "pending", "fingerprint": fingerprint})
-    if not await store.set_if_absent(slot, pending, ttl):
+    if not await store.set_if_absent(slot, pending, min(PENDING_SECONDS, ttl)):
         return await _replay(await store.get(slot), fingerprint)
     try:
         response = await handler(request)
@@ -128,6 +135,9 @@ async def idempotency(request: web.Request, handler: Handler) -> web.StreamRespo
         await store.delete(slot)
         raise
     assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+    if response.status >= 500 or response.status in RETRYABLE:
+        await store.delete(slot)  # the same key may try again later
+        return response
     done = {
         "state": "done",
         "fingerprint": fingerprint,

@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-NUMERO_PATTERN = r"^[A-Za-z0-9._-]{1,30}$"
+# Letters, digits, ".", "_" or "-", but not only dots ("." and ".." are path segments).
+NUMERO_PATTERN = r"^(?!\.+$)[A-Za-z0-9._-]{1,30}$"
 CARTEIRINHA_PATTERN = r"^[0-9A-Za-z.-]{1,20}$"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -15,6 +15,7 @@ import time
 import aiohttp
 from aiohttp import web
 
+from handlers.api.schemas import NUMERO_PATTERN
 from handlers.appkeys import HTTP_SESSION, PORTAL_CONFIG, SERVICES
 from token_core.signing import signed_headers
 from token_core.storage.ports import EphemeralStore
@@ -22,7 +23,8 @@ from token_core.storage.ports import EphemeralStore
 logger = logging.getLogger(__name__)
 
 PREFIX = "/portal/api"
-_NUMERO = re.compile(r"[A-Za-z0-9._-]{1,30}", re.ASCII)
+_NUMERO = re.compile(NUMERO_PATTERN, re.ASCII)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _CARTEIRINHA = re.compile(r"[A-Za-z0-9]{1,20}", re.ASCII)
 _TIMEOUT = aiohttp.ClientTimeout(total=20)
 _MAX_SECONDS_AHEAD = 30
@@ -77,6 +79,18 @@ async def not_found(_request: web.Request) -> web.Response:
     return _error(404, "RECURSO_NAO_ENCONTRADO", "Recurso não encontrado.")
 
 
+def is_local(request: web.Request) -> bool:
+    """The portal has no login: it answers only a browser on this machine that names this
+    machine (a rebound DNS name or another site's page gets 403).
+    """
+    if request.url.host not in LOOPBACK_HOSTS:
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return origin == f"{request.url.scheme}://{request.url.raw_authority}"
+
+
 def _own_origin(request: web.Request) -> str | None:
     """The socket this request arrived on: never the Host header, which the caller controls."""
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
@@ -103,6 +117,8 @@ async def _fresh_timestamp(
 
 async def forward(request: web.Request, method: str, target: str) -> web.Response:
     """Sign `method target` as the portal client, call the API, and return its answer."""
+    if not is_local(request):
+        return _error(403, "PORTAL_SOMENTE_LOCAL", "O portal de referência só atende em localhost.")
     if method == "POST" and request.content_type != "application/json":
         return _error(415, "TIPO_NAO_SUPORTADO", "Envie o corpo como application/json.")
     body = await request.read() if method == "POST" else b""

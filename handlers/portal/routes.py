@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from handlers.portal.proxy import setup_proxy
+from handlers.portal.proxy import is_local, setup_proxy
 
 STATIC = Path(__file__).with_name("static")
 _PAGE_HEADERS = {
@@ -22,7 +22,9 @@ _PAGE_HEADERS = {
 }
 
 
-async def index(_request: web.Request) -> web.FileResponse:
+async def index(request: web.Request) -> web.StreamResponse:
+    if not is_local(request):
+        raise web.HTTPForbidden(text="O portal de referência só atende em localhost.")
     return web.FileResponse(STATIC / "index.html", headers=_PAGE_HEADERS)
 
 

@@ -37,6 +37,8 @@ async def refused(server: RunningServer, numero: str, answer_status: int, body: 
         "old timestamp",
         "future timestamp",
         "not a number",
+        "superscript digit",
+        "huge number",
         "tampered body",
         "other path",
     ],
@@ -64,6 +66,10 @@ async def test_a_badly_signed_call_is_refused_with_401_and_changes_nothing(
         case "not a number":
             headers = signed_headers(server.client_id, server.secret, str(now), "PUT", path, body)
             kwargs = {"signed": False, "headers": {**headers, TIMESTAMP_HEADER: "amanhã"}}
+        case "superscript digit" | "huge number":
+            stamp = "²" if case == "superscript digit" else "9" * 5000
+            headers = signed_headers(server.client_id, server.secret, stamp, "PUT", path, body)
+            kwargs = {"signed": False, "headers": {**headers, TIMESTAMP_HEADER: stamp}}
         case "tampered body":
             headers = signed_headers(server.client_id, server.secret, str(now), "PUT", path, body)
             body = body.replace(b"SP-67890", b"SP-00001")

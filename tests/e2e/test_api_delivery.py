@@ -199,3 +199,63 @@ async def test_a_late_sms_failure_does_not_cancel_a_code_sent_meanwhile_by_email
     code = code_in(smtp.messages[-1].text)
     ok = await server.call("POST", f"/api/v1/guias/{guide.numero}/validacao", {"token": code})
     assert ok.status == 200, ok.body
+
+
+async def test_wrong_cpfs_are_limited_so_the_check_cannot_guess_a_cpf(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    _, smtp = peers
+    cpf = refs.cpf()
+    guide = await world.guide(await world.beneficiary(cpf=cpf))
+    path = f"/api/v1/guias/{guide.numero}/token"
+    answers = [
+        await server.call("POST", path, {"canal": "email", "cpf": refs.cpf()}) for _ in range(6)
+    ]
+    assert [a.body["erro"] for a in answers] == ["CPF_NAO_CONFERE"] * 5 + ["LIMITE_EXCEDIDO"]
+    assert answers[-1].status == 429 and int(answers[-1].headers["Retry-After"]) > 0
+    still_limited = await server.call("POST", path, {"canal": "email", "cpf": cpf})
+    assert still_limited.status == 429 and smtp.messages == []
+    kinds = [e.kind for e in await audit.trail(carteirinha=(await guide.beneficiary).carteirinha)]
+    assert kinds.count(AuditKind.IDENTITY_MISMATCH) == 7
+
+
+async def test_two_first_numbers_at_once_register_only_one(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    gateway, _ = peers
+    ben = await world.beneficiary()
+    await Beneficiary.filter(id=ben.id).update(mobile=None)
+    guide = await world.guide(ben)
+    path = f"/api/v1/guias/{guide.numero}/token"
+    first, second = await asyncio.gather(
+        server.call("POST", path, {"canal": "sms", "celular": "(41) 99111-1111"}),
+        server.call("POST", path, {"canal": "sms", "celular": "(41) 99222-2222"}),
+    )
+    assert sorted([first.status, second.status]) == [202, 422]
+    registered = (await Beneficiary.get(id=ben.id)).mobile
+    assert [m["to"] for m in gateway.messages] == [registered.lstrip("+")]
+
+
+async def test_asking_a_code_for_a_validated_guide_says_it_is_validated(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    guide = await world.guide()
+    code = (await server.services.issuer.for_guide(guide.numero, Channel.SMS, "sio")).code.reveal()
+    await server.call("POST", f"/api/v1/guias/{guide.numero}/validacao", {"token": code})
+    again = await server.call("POST", f"/api/v1/guias/{guide.numero}/token", {"canal": "sms"})
+    assert again.status == 409 and again.body["erro"] == "GUIA_JA_VALIDADA"
+    assert again.body["validada_em"]
+
+
+async def test_a_limit_answer_is_not_kept_for_the_idempotency_key(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    guide = await world.guide()
+    path = f"/api/v1/guias/{guide.numero}/token"
+    for _ in range(5):
+        assert (await server.call("POST", path, {"canal": "sms"})).status == 202
+    key = {"Idempotency-Key": refs.suffix()}
+    first = await server.call("POST", path, {"canal": "sms"}, headers=key)
+    again = await server.call("POST", path, {"canal": "sms"}, headers=key)
+    assert first.status == again.status == 429
+    assert "Retry-After" in again.headers and "Idempotency-Replayed" not in again.headers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from tests.conftest import World
@@ -150,3 +151,19 @@ async def test_validation_with_an_idempotency_key_answers_the_same_twice(
     events = [e.kind for e in await audit.trail(guide=guide.numero)]
     assert events.count(AuditKind.TOKEN_VALIDATED) == 1
     assert AuditKind.TOKEN_REJECTED not in events
+
+
+async def test_the_same_guide_registered_by_concurrent_requests_is_created_once(
+    server: RunningServer, world: World
+) -> None:
+    ben = await world.beneficiary()
+    numero = refs.guide_number()
+    answers = await asyncio.gather(
+        *(
+            server.call("PUT", f"/api/v1/guias/{numero}", guide_body(ben.carteirinha))
+            for _ in range(6)
+        )
+    )
+    assert sorted(a.status for a in answers) == [200] * 5 + [201]
+    events = [e.kind for e in await audit.trail(guide=numero)]
+    assert events == [AuditKind.GUIDE_REGISTERED]

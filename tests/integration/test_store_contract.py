@@ -175,8 +175,9 @@ async def test_revoking_with_a_digest_spares_a_newer_code(any_store: EphemeralSt
     await any_store.put_code(s, "first", ttl=30, memory=30)
     await any_store.put_code(s, "second", ttl=30, memory=30)
     assert await any_store.revoke_code(s, "first") is False
-    assert (await any_store.attempt("G1", [Candidate(s, "second")], POLICY)).status \
-        is AttemptStatus.VALID
+    assert (
+        await any_store.attempt("G1", [Candidate(s, "second")], POLICY)
+    ).status is AttemptStatus.VALID
 
 
 async def test_a_restored_code_is_live_again_and_not_used(any_store: EphemeralStore) -> None:
@@ -195,5 +196,17 @@ async def test_a_restore_never_overwrites_a_newer_code(any_store: EphemeralStore
     await any_store.attempt("G1", [Candidate(s, "old")], POLICY)
     await any_store.put_code(s, "new", ttl=30, memory=30)
     assert await any_store.restore_code(s, "old", 30, 30) is False
-    assert (await any_store.attempt("G1", [Candidate(s, "new")], POLICY)).status \
-        is AttemptStatus.VALID
+    assert (
+        await any_store.attempt("G1", [Candidate(s, "new")], POLICY)
+    ).status is AttemptStatus.VALID
+
+
+async def test_blocked_tells_the_limit_without_counting(any_store: EphemeralStore) -> None:
+    key = f"guess:{refs.suffix()}"
+    assert await any_store.blocked(key, 2) is None
+    await any_store.hit(key, 2, 30)
+    assert await any_store.blocked(key, 2) is None
+    await any_store.hit(key, 2, 30)
+    wait = await any_store.blocked(key, 2)
+    assert wait is not None and 29 < wait <= 30
+    assert await any_store.blocked(key, 3) is None

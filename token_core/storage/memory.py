@@ -145,6 +145,12 @@ class InProcessStore:
             return self._ttl(full)
         return None
 
+    async def blocked(self, key: str, limit: int) -> float | None:
+        full = self._keys.plain(f"rate:{key}")
+        if int(self._get(full) or 0) >= limit:
+            return self._ttl(full)
+        return None
+
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         full = self._keys.plain(key)
         if self._get(full) is not None:

@@ -92,6 +92,11 @@ class EphemeralStore(Protocol):
     async def hit(self, key: str, limit: int, window: float) -> float | None:
         """Count one event in a fixed window; None when allowed, else seconds until allowed."""
 
+    async def blocked(self, key: str, limit: int) -> float | None:
+        """Whether `hit(key, …)` has reached `limit` in its window, without counting: seconds
+        until allowed, or None.
+        """
+
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         """Store `value` only if `key` is free (replay nonces, idempotency keys)."""
 

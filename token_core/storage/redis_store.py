@@ -198,6 +198,16 @@ class RedisStore:
         )
         return wait_ms / 1000 if wait_ms else None
 
+    async def blocked(self, key: str, limit: int) -> float | None:
+        full = self._keys.plain(f"rate:{key}")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(full)
+            pipe.pttl(full)
+            count, ttl_ms = await pipe.execute()
+        if int(count or 0) >= limit:
+            return max(int(ttl_ms), 1) / 1000
+        return None
+
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         return bool(await self._redis.set(self._keys.plain(key), value, px=_ms(ttl), nx=True))
 

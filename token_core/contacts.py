@@ -1,0 +1,124 @@
+"""Where a code may be sent (the seed's rules), and the CPF check that guards e-mail.
+
+- SMS goes to the registered mobile. With none registered, the number typed by the dentist is
+  used and becomes the registered one; another number than the registered is refused: only the
+  SAB changes it. The same holds for the e-mail address.
+- E-mail needs the beneficiary's CPF. Wrong CPFs are audited and limited per beneficiary, so
+  the check cannot be used to guess a CPF from its masked form.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime, timedelta
+
+from token_core import audit
+from token_core.errors import (
+    ChangeOnlyBySab,
+    ChannelUnavailable,
+    ContactRequired,
+    CpfMismatch,
+    RateLimited,
+)
+from token_core.identity import Cpf, Mobile
+from token_core.issuance import format_retry
+from token_core.models import AuditKind, Beneficiary, Channel
+from token_core.registry import parse_email
+from token_core.secrets import Keyring
+from token_core.storage.ports import EphemeralStore
+
+CPF_MISMATCH_LIMIT = 5
+CPF_MISMATCH_WINDOW = 3600.0
+
+
+class ContactRules:
+    def __init__(self, keyring: Keyring, store: EphemeralStore) -> None:
+        self._keyring = keyring
+        self._store = store
+
+    async def destination(
+        self,
+        channel: Channel,
+        beneficiary: Beneficiary,
+        *,
+        mobile: str | None,
+        email: str | None,
+        cpf: str | None,
+        actor: str,
+    ) -> tuple[str, str | None]:
+        """Where the code goes, and the contact to register (when it is a first one)."""
+        if channel is Channel.SMS:
+            typed = Mobile.parse(mobile).e164 if mobile else None
+            return self._pick(
+                beneficiary.mobile,
+                typed,
+                "do celular",
+                "celular",
+                "Informe o celular do beneficiário com DDD.",
+            )
+        if channel is Channel.EMAIL:
+            await self._check_cpf(beneficiary, cpf, actor)
+            typed = parse_email(email) if email else None
+            registered = beneficiary.email.lower() if beneficiary.email else None
+            return self._pick(
+                registered, typed, "do e-mail", "email", "Informe o e-mail do beneficiário."
+            )
+        raise ChannelUnavailable()
+
+    @staticmethod
+    def _pick(
+        registered: str | None, typed: str | None, what: str, field: str, ask: str
+    ) -> tuple[str, str | None]:
+        if registered:
+            if typed and typed != registered:
+                raise ChangeOnlyBySab(what)
+            return registered, None
+        if typed is None:
+            raise ContactRequired(field, ask)
+        return typed, typed
+
+    async def _check_cpf(self, beneficiary: Beneficiary, cpf: str | None, actor: str) -> None:
+        if not cpf:
+            raise ContactRequired("cpf", "Informe o CPF do beneficiário para enviar por e-mail.")
+        counter = f"cpf-mismatch:{beneficiary.carteirinha}"
+        # Checked before comparing: once locked, even the right CPF waits, or the lock would
+        # only slow a guesser down.
+        wait = await self._store.blocked(counter, CPF_MISMATCH_LIMIT)
+        if wait is None:
+            given = self._keyring.cpf_lookup(Cpf.parse(cpf).digits)
+            if hmac.compare_digest(given, beneficiary.cpf_hash):
+                return
+            await self._store.hit(counter, CPF_MISMATCH_LIMIT, CPF_MISMATCH_WINDOW)
+        await audit.record(
+            AuditKind.IDENTITY_MISMATCH,
+            actor=actor,
+            carteirinha=beneficiary.carteirinha,
+            channel=Channel.EMAIL,
+            reason="cpf" if wait is None else "cpf_locked",
+        )
+        if wait is None:
+            raise CpfMismatch()
+        retry_at = datetime.now(UTC) + timedelta(seconds=wait)
+        raise RateLimited(
+            "Muitas tentativas com CPF que não confere. "
+            f"Tente de novo após {format_retry(retry_at)}.",
+            retry_at,
+        )
+
+    @staticmethod
+    async def claim(beneficiary: Beneficiary, channel: Channel, contact: str) -> None:
+        """Register a first contact before using it; a concurrent different one loses."""
+        field = "mobile" if channel is Channel.SMS else "email"
+        taken = await Beneficiary.filter(id=beneficiary.id, **{field: None}).update(
+            **{field: contact}
+        )
+        if not taken:
+            current = await Beneficiary.get(id=beneficiary.id)
+            if getattr(current, field) != contact:
+                raise ChangeOnlyBySab("do celular" if field == "mobile" else "do e-mail")
+
+    @staticmethod
+    async def release(beneficiary: Beneficiary, channel: Channel, contact: str) -> None:
+        """Undo a claim whose delivery did not happen."""
+        field = "mobile" if channel is Channel.SMS else "email"
+        await Beneficiary.filter(id=beneficiary.id, **{field: contact}).update(**{field: None})
