@@ -30,6 +30,22 @@ async def record(
         reason=reason,
         detail=detail,
     )
+    log_event(
+        kind, actor=actor, guide=guide, carteirinha=carteirinha, channel=channel, reason=reason
+    )
+    return event
+
+
+def log_event(
+    kind: AuditKind,
+    *,
+    actor: str,
+    guide: str | None,
+    carteirinha: str | None,
+    channel: Channel | None,
+    reason: str | None,
+) -> None:
+    """The log line of an audit event (also for rows written by hand-made SQL)."""
     logger.info(
         "audit %s guide=%s carteirinha=%s channel=%s actor=%s reason=%s",
         kind.value,
@@ -39,7 +55,6 @@ async def record(
         actor,
         reason,
     )
-    return event
 
 
 async def trail(*, guide: str | None = None, carteirinha: str | None = None) -> list[AuditEvent]:

@@ -4,15 +4,19 @@ several query builds); the same text runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
-from token_core.models import Channel, GuideStatus
+from token_core import audit, outbox
+from token_core.models import AuditKind, Channel, GuideStatus
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -24,6 +28,24 @@ SELECT g.id, g.numero, g.status, g.validated_at, g.validation_code, g.beneficiar
          ORDER BY f.created_at, f.id LIMIT 1) AS first_awaiting_id
   FROM guide g JOIN beneficiary b ON b.id = g.beneficiary_id
  WHERE g.numero = ?
+"""
+
+# PostgreSQL: the guide update, its audit row and its outbox event in one atomic statement.
+_VALIDATE_WITH_EVENTS_PG = """
+WITH upd AS (
+  UPDATE guide
+     SET status = 'VALIDADA', validated_at = $1, updated_at = $1, validation_code = $2,
+         validated_channel = $3
+   WHERE id = $4 AND status = 'AGUARDANDO_TOKEN'
+  RETURNING id
+), audit AS (
+  INSERT INTO audit_event (at, kind, guide_numero, carteirinha, channel, actor, reason, detail)
+  SELECT $1, 'token.validated', $5, $6, $3, $7, NULL, $8::jsonb FROM upd
+), event AS (
+  INSERT INTO outbox_event (event_id, event_type, payload, created_at, available_at, attempts)
+  SELECT $9::uuid, 'guia.validada', $10::jsonb, $1, $1, 0 FROM upd
+)
+SELECT count(*) AS changed FROM upd
 """
 
 _MARK_VALIDATED = """
@@ -107,3 +129,62 @@ async def mark_validated(
     ]
     changed, _ = await conn.execute_query(_sql(conn, _MARK_VALIDATED), values)
     return bool(changed)
+
+
+async def record_validation(
+    guide: GuideView,
+    at: datetime,
+    validation_code: str,
+    channel: Channel | None,
+    actor: str,
+    scope_kind: str,
+) -> bool:
+    """VALIDADA + audit + `guia.validada` event, all or nothing; False if no longer awaiting."""
+    payload = {
+        "numero": guide.numero,
+        "carteirinha": guide.carteirinha,
+        "status": GuideStatus.VALIDATED.value,
+        "validada_em": outbox.iso_utc(at),
+        "codigo_validacao": validation_code,
+    }
+    conn = default_connection()
+    if conn.capabilities.dialect == "postgres":
+        rows = await conn.execute_query_dict(
+            _VALIDATE_WITH_EVENTS_PG,
+            [
+                at,
+                validation_code,
+                channel.value if channel else None,
+                guide.id,
+                guide.numero,
+                guide.carteirinha,
+                actor,
+                json.dumps({"scope": scope_kind}),
+                str(uuid.uuid4()),
+                json.dumps(payload, ensure_ascii=False),
+            ],
+        )
+        changed = bool(rows[0]["changed"])
+        if changed:
+            audit.log_event(
+                AuditKind.TOKEN_VALIDATED,
+                actor=actor,
+                guide=guide.numero,
+                carteirinha=guide.carteirinha,
+                channel=channel,
+                reason=None,
+            )
+        return changed
+    async with in_transaction() as tx:
+        changed = await mark_validated(tx, guide.id, at, validation_code, channel)
+        if changed:
+            await audit.record(
+                AuditKind.TOKEN_VALIDATED,
+                actor=actor,
+                guide=guide.numero,
+                carteirinha=guide.carteirinha,
+                channel=channel,
+                scope=scope_kind,
+            )
+            await outbox.enqueue(outbox.EventType.GUIDE_VALIDATED, payload)
+    return changed

@@ -9,10 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tortoise.transactions import in_transaction
-
-from token_core import audit, outbox
-from token_core.guide_queries import GuideView, guide_view, mark_validated
+from token_core import audit
+from token_core.guide_queries import GuideView, guide_view, record_validation
 from token_core.models import AuditKind, Channel, GuideStatus
 from token_core.policy import TokenPolicy
 from token_core.secrets import Keyring, new_validation_code, normalise_code_input
@@ -163,28 +161,8 @@ class TokenValidator:
     ) -> ValidationResult:
         now = datetime.now(UTC)
         validation_code = new_validation_code()
-        async with in_transaction() as conn:
-            changed = await mark_validated(conn, guide.id, now, validation_code, channel)
-            if changed:
-                await audit.record(
-                    AuditKind.TOKEN_VALIDATED,
-                    actor=actor,
-                    guide=guide.numero,
-                    carteirinha=guide.carteirinha,
-                    channel=channel,
-                    scope="guide" if matched.guide else "beneficiary",
-                )
-                await outbox.enqueue(
-                    outbox.EventType.GUIDE_VALIDATED,
-                    {
-                        "numero": guide.numero,
-                        "carteirinha": guide.carteirinha,
-                        "status": GuideStatus.VALIDATED.value,
-                        "validada_em": outbox.iso_utc(now),
-                        "codigo_validacao": validation_code,
-                    },
-                )
-        if not changed:
+        scope_kind = "guide" if matched.guide else "beneficiary"
+        if not await record_validation(guide, now, validation_code, channel, actor, scope_kind):
             # The guide changed between the read and the spend (cancelled, or validated by
             # another code): the spent code authorised nothing.
             current = await guide_view(guide.numero)
