@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import io
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,8 +55,13 @@ async def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     base = f"http://{host}:{port}"
     portal = f", portal {base}/portal" if settings.portal.enabled else ""
     print(f"\nlistening on {base} (API docs {base}/api/docs{portal}); Ctrl+C stops.", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        # Process managers stop with SIGTERM; a background job may have SIGINT ignored.
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await runner.cleanup()
     return 0

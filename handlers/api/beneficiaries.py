@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.api.errors import ApiError
+from handlers.api.jsonio import json_response
 from handlers.api.parsing import path_carteirinha
 from handlers.api.presenters import canais_out
 from handlers.appkeys import API_CONFIG, SERVICES
@@ -18,4 +19,4 @@ async def get_channels(request: web.Request) -> web.Response:
         raise ApiError(404, "BENEFICIARIO_NAO_ENCONTRADO", "Beneficiário não encontrado.")
     reach = await reachability(beneficiary, request.app[SERVICES].sending.channels)
     out = canais_out(reach, request.app[API_CONFIG].sab_phones)
-    return web.json_response(out.model_dump(mode="json"))
+    return json_response(out.model_dump(mode="json"))

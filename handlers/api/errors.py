@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from handlers.api.jsonio import json_response
 from token_core.delivery import DeliveryFailed
 from token_core.errors import (
     BeneficiaryInactive,
@@ -40,7 +41,7 @@ class ApiError(Exception):
         headers = {}
         if self.status == 429 and "tentar_apos_segundos" in self.extra:
             headers["Retry-After"] = str(self.extra["tentar_apos_segundos"])
-        return web.json_response(body, status=self.status, headers=headers)
+        return json_response(body, status=self.status, headers=headers)
 
 
 def invalid_request(field: str, reason: str) -> ApiError:

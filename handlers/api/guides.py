@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from handlers.api.errors import ApiError, invalid_request
+from handlers.api.jsonio import json_response
 from handlers.api.parsing import parse_body, path_numero
 from handlers.api.presenters import canais_out, guia_out
 from handlers.api.schemas import GuiaIn, TokenEnviadoOut, TokenPedidoIn, ValidacaoIn, ValidacaoOut
@@ -37,12 +38,12 @@ async def put_guide(request: web.Request) -> web.Response:
     guide = await services.guides.get(guide.numero)
     reach = await reachability(guide.beneficiary, services.sending.channels)
     out = guia_out(guide, canais_out(reach, request.app[API_CONFIG].sab_phones))
-    return web.json_response(out.model_dump(mode="json"), status=201 if created else 200)
+    return json_response(out.model_dump(mode="json"), status=201 if created else 200)
 
 
 async def get_guide(request: web.Request) -> web.Response:
     guide = await request.app[SERVICES].guides.get(path_numero(request))
-    return web.json_response(guia_out(guide).model_dump(mode="json"))
+    return json_response(guia_out(guide).model_dump(mode="json"))
 
 
 async def post_token(request: web.Request) -> web.Response:
@@ -55,7 +56,7 @@ async def post_token(request: web.Request) -> web.Response:
     out = TokenEnviadoOut(
         canal=body.canal, destino=receipt.destination, expira_em=receipt.expires_at
     )
-    return web.json_response(out.model_dump(mode="json"), status=202)
+    return json_response(out.model_dump(mode="json"), status=202)
 
 
 async def post_validation(request: web.Request) -> web.Response:
@@ -72,7 +73,7 @@ async def post_validation(request: web.Request) -> web.Response:
             validada_em=result.validated_at,
             codigo_validacao=result.validation_code,
         )
-        return web.json_response(out.model_dump(mode="json"))
+        return json_response(out.model_dump(mode="json"))
     raise validation_error(result)
 
 

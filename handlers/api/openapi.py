@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from handlers.api import schemas as s
+from handlers.api.jsonio import json_response
 from token_core.signing import CLIENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 _MODELS: list[type[BaseModel]] = [
@@ -157,4 +158,4 @@ def build_spec() -> dict[str, Any]:
 
 
 async def openapi_json(_request: web.Request) -> web.Response:
-    return web.json_response(build_spec())
+    return json_response(build_spec())

@@ -135,3 +135,10 @@ async def test_client_secrets_are_not_stored_in_clear(server: RunningServer) -> 
     stored = await ApiClient.get(client_id=server.client_id)
     assert server.secret not in stored.secret_current
     assert server.secret in await server.services.clients.secrets_for(server.client_id)
+
+
+async def test_answers_carry_accents_as_utf8_text(server: RunningServer) -> None:
+    async with server.session.get(f"{server.base_url}/api/v1/guias/X") as resp:
+        raw = await resp.read()
+    assert resp.status == 401 and resp.charset == "utf-8"
+    assert "cabeçalhos de autenticação".encode() in raw

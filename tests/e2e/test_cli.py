@@ -13,6 +13,8 @@ import urllib.request
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from tests.support import refs
 from token_core.demo import DEMO_GUIDES, DEMO_REGISTRY
 from token_core.identity import Cpf
@@ -142,7 +144,8 @@ def test_production_mode_without_its_services_refuses_to_start_and_says_what_is_
     assert list(tmp_path.iterdir()) == []
 
 
-def test_run_sets_up_and_serves_until_interrupted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl+C", "SIGTERM"])
+def test_run_sets_up_and_serves_until_stopped(tmp_path: Path, stop: signal.Signals) -> None:
     environ = {k: v for k, v in os.environ.items() if not k.upper().startswith("ODONTOKEN_")}
     environ.update(ODONTOKEN_APP__DATA_DIR=str(tmp_path), ODONTOKEN_SERVER__PORT="0")
     assert ODONTOKEN is not None
@@ -169,7 +172,7 @@ def test_run_sets_up_and_serves_until_interrupted(tmp_path: Path) -> None:
         with urllib.request.urlopen(f"{base}/portal", timeout=10) as resp:
             assert "Validar guia" in resp.read().decode()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
