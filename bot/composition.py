@@ -13,8 +13,10 @@ from token_core.clients import ClientRegistry, SecretBox, new_key
 from token_core.contacts import ContactRules
 from token_core.database import close_database, migrate, open_database
 from token_core.delivery import CodeSender
+from token_core.fraud import FraudReports
 from token_core.guides import GuideService
 from token_core.issuance import TokenIssuer
+from token_core.linking import ChatLinking
 from token_core.models import Channel
 from token_core.policy import TokenPolicy
 from token_core.secrets import Keyring
@@ -23,6 +25,7 @@ from token_core.services import Services
 from token_core.storage.memory import InProcessStore
 from token_core.storage.ports import EphemeralStore
 from token_core.storage.redis_store import RedisStore
+from token_core.transcripts import Transcripts
 from token_core.validation import TokenValidator
 
 logger = logging.getLogger(__name__)
@@ -86,6 +89,9 @@ def assemble(
         validator=TokenValidator(store, keyring, policy),
         sending=CodeSending(issuer, senders or {}, ContactRules(keyring, store)),
         clients=ClientRegistry(box),
+        linking=ChatLinking(keyring, store),
+        transcripts=Transcripts(store),
+        fraud=FraudReports(store),
     )
 
 

@@ -37,6 +37,12 @@ class AuditKind(enum.StrEnum):
     GUIDE_REGISTERED = "guide.registered"
     GUIDE_CANCELLED = "guide.cancelled"
     IDENTITY_MISMATCH = "identity.mismatch"
+    CHAT_LINKED = "chat.linked"
+    CHAT_LINK_REFUSED = "chat.link_refused"
+    CHAT_LINK_LOCKED = "chat.link_locked"
+    CHAT_UNLINKED = "chat.unlinked"
+    FRAUD_REPORTED = "fraud.reported"
+    HUMAN_REQUESTED = "chat.human_requested"
 
 
 class Beneficiary(Model):
@@ -161,3 +167,43 @@ class OutboxEvent(Model):
 
     class Meta:
         table = "outbox_event"
+
+
+class Direction(enum.StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class TranscriptEntry(Model):
+    """One chat message in or out, as support may read it: codes, CPFs and phones masked."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField(auto_now_add=True)
+    channel = fields.CharEnumField(Channel, max_length=10)
+    chat_id = fields.CharField(max_length=64)
+    direction = fields.CharEnumField(Direction, max_length=3)
+    beneficiary: fields.ForeignKeyNullableRelation[Beneficiary] = fields.ForeignKeyField(
+        "models.Beneficiary", related_name="transcript", null=True, on_delete=fields.SET_NULL
+    )
+    text = fields.TextField()
+
+    class Meta:
+        table = "transcript_entry"
+        indexes = (("channel", "chat_id", "id"),)
+
+
+class FraudReport(Model):
+    """A beneficiary said "não reconheço" about a code or a guide: for support to follow up."""
+
+    id = fields.IntField(primary_key=True)
+    at = fields.DatetimeField(auto_now_add=True)
+    beneficiary: fields.ForeignKeyRelation[Beneficiary] = fields.ForeignKeyField(
+        "models.Beneficiary", related_name="fraud_reports", on_delete=fields.RESTRICT
+    )
+    guide_numero = fields.CharField(max_length=30, null=True)
+    channel = fields.CharEnumField(Channel, max_length=10)
+    chat_id = fields.CharField(max_length=64)
+    resolved_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "fraud_report"

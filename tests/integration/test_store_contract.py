@@ -210,3 +210,19 @@ async def test_blocked_tells_the_limit_without_counting(any_store: EphemeralStor
     wait = await any_store.blocked(key, 2)
     assert wait is not None and 29 < wait <= 30
     assert await any_store.blocked(key, 3) is None
+
+
+async def test_a_subscriber_receives_what_is_published_after_it_subscribed(
+    any_store: EphemeralStore,
+) -> None:
+    topic = f"live:{refs.suffix()}"
+    await any_store.publish(topic, "before anyone listens")
+    stream = any_store.subscribe(topic)
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.1)  # the subscription is in place
+    await any_store.publish(topic, "hello")
+    await any_store.publish(f"{topic}-other", "elsewhere")
+    assert await asyncio.wait_for(first, 2) == "hello"
+    await any_store.publish(topic, "again")
+    assert await asyncio.wait_for(anext(stream), 2) == "again"
+    await stream.aclose()  # type: ignore[attr-defined]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from token_core.storage.keys import Keys
 from token_core.storage.ports import (
@@ -26,6 +27,7 @@ class InProcessStore:
         self._clock = clock
         self._data: dict[str, tuple[str, float]] = {}
         self._keys = Keys(prefix)
+        self._topics: dict[str, set[asyncio.Queue[str]]] = {}
         logger.warning(
             "In-process store: codes, counters and locks live in this process only. "
             "Run a single worker, or set redis.url to share them."
@@ -157,6 +159,19 @@ class InProcessStore:
             return False
         self._set(full, value, ttl)
         return True
+
+    async def publish(self, topic: str, message: str) -> None:
+        for queue in self._topics.get(topic, ()):
+            queue.put_nowait(message)
+
+    async def subscribe(self, topic: str) -> AsyncIterator[str]:
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self._topics.setdefault(topic, set()).add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._topics[topic].discard(queue)
 
     async def get(self, key: str) -> str | None:
         return self._get(self._keys.plain(key))

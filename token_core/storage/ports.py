@@ -8,6 +8,7 @@ holds both to the same behaviour.
 from __future__ import annotations
 
 import enum
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -99,6 +100,12 @@ class EphemeralStore(Protocol):
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         """Store `value` only if `key` is free (replay nonces, idempotency keys)."""
+
+    async def publish(self, topic: str, message: str) -> None:
+        """Send a live event to every current subscriber of `topic` (fire and forget)."""
+
+    def subscribe(self, topic: str) -> AsyncIterator[str]:
+        """The events published on `topic` from now on, until the caller stops iterating."""
 
     async def get(self, key: str) -> str | None: ...
 

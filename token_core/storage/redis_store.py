@@ -5,6 +5,8 @@ HMACs under a server-side key, which an attacker can neither choose nor learn fr
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from redis.asyncio import Redis
 
 from token_core.storage.keys import Keys
@@ -210,6 +212,16 @@ class RedisStore:
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         return bool(await self._redis.set(self._keys.plain(key), value, px=_ms(ttl), nx=True))
+
+    async def publish(self, topic: str, message: str) -> None:
+        await self._redis.publish(self._keys.plain(f"topic:{topic}"), message)
+
+    async def subscribe(self, topic: str) -> AsyncIterator[str]:
+        async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+            await pubsub.subscribe(self._keys.plain(f"topic:{topic}"))
+            async for item in pubsub.listen():
+                if item.get("type") == "message":
+                    yield str(item["data"])
 
     async def get(self, key: str) -> str | None:
         value = await self._redis.get(self._keys.plain(key))

@@ -1,0 +1,121 @@
+"""The chat dialogue, written once for every channel: `Incoming` in, `Reply` out.
+
+Thin: it recognises what was asked and calls the core. State lives in the ephemeral store, so
+any worker can take the next message of a chat.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from handlers.chat import texts
+from handlers.chat.intents import Intent, intent_of
+from handlers.chat.linking_flow import LinkingFlow, ask_contact
+from handlers.chat.messages import Incoming, Outgoing, Reply
+from handlers.chat.state import StateStore
+from handlers.chat.token_flow import FRAUD_PREFIX, GUIDE_PREFIX, TokenFlow
+from token_core import audit
+from token_core.guides import awaiting_guides
+from token_core.issuance import BRASILIA
+from token_core.models import AuditKind, Beneficiary, Channel, Direction
+from token_core.services import Services
+
+logger = logging.getLogger(__name__)
+HANDOFF_TOPIC = "handoff"
+
+
+class Dialogue:
+    def __init__(self, services: Services, ttl_minutes: int) -> None:
+        self._services = services
+        self._states = StateStore(services.store)
+        self._linking = LinkingFlow(services.linking, self._states)
+        self._tokens = TokenFlow(services.issuer, services.fraud, ttl_minutes)
+
+    async def handle(self, msg: Incoming) -> Reply:
+        link = await self._services.linking.active_link(msg.channel, msg.chat_id)
+        beneficiary = link.beneficiary if link else None
+        await self._transcribe_in(msg, beneficiary)
+        if beneficiary is None:
+            reply = await self._linking.handle(
+                msg, await self._states.load(msg.channel, msg.chat_id)
+            )
+        else:
+            reply = await self._linked(msg, beneficiary)
+        for out in reply.messages:
+            await self._services.transcripts.record(
+                msg.channel,
+                msg.chat_id,
+                Direction.OUT,
+                out.text,
+                beneficiary_id=beneficiary.id if beneficiary else None,
+                codes=[out.code.reveal()] if out.code else (),
+            )
+        return reply
+
+    async def delivered(self, out: Outgoing, channel: Channel, error: str | None = None) -> None:
+        """The transport tells whether a code message reached the chat (else it is revoked)."""
+        if out.issued is not None:
+            await self._services.issuer.record_delivery(
+                out.issued, channel, actor=f"chat:{channel.value}", error=error
+            )
+
+    async def _transcribe_in(self, msg: Incoming, beneficiary: Beneficiary | None) -> None:
+        text = msg.text or ("[contato compartilhado]" if msg.contact_phone else None)
+        if msg.callback_data:
+            text = f"[botão {msg.callback_data}]"
+        if text:
+            await self._services.transcripts.record(
+                msg.channel,
+                msg.chat_id,
+                Direction.IN,
+                text,
+                beneficiary_id=beneficiary.id if beneficiary else None,
+            )
+
+    async def _linked(self, msg: Incoming, beneficiary: Beneficiary) -> Reply:
+        data = msg.callback_data or ""
+        if data.startswith(GUIDE_PREFIX):
+            return await self._tokens.chosen(msg, beneficiary, data[len(GUIDE_PREFIX) :])
+        if data.startswith(FRAUD_PREFIX):
+            return await self._tokens.not_mine(msg, beneficiary, data[len(FRAUD_PREFIX) :])
+        match intent_of(msg.text or ""):
+            case Intent.TOKEN:
+                return await self._tokens.generate(msg, beneficiary)
+            case Intent.GUIDES:
+                return Reply((await self._guides(beneficiary),))
+            case Intent.HUMAN:
+                return Reply((await self._human(msg, beneficiary),))
+            case Intent.UNLINK:
+                await self._services.linking.unlink(msg.channel, msg.chat_id)
+                canal = texts.CHANNEL_NAMES.get(msg.channel.value, "chat")
+                return Reply((ask_contact(texts.UNLINKED.format(canal=canal)),))
+        return Reply((Outgoing(texts.HELP, menu=texts.MENU),))
+
+    async def _guides(self, beneficiary: Beneficiary) -> Outgoing:
+        waiting = await awaiting_guides(beneficiary.id)
+        if not waiting:
+            return Outgoing(texts.NO_GUIDES, menu=texts.MENU)
+        lines = [
+            texts.GUIDE_ITEM.format(
+                numero=g.numero,
+                dentista=g.dentist_name,
+                data=f"{g.created_at.astimezone(BRASILIA):%d/%m %H:%M}",
+            )
+            for g in waiting
+        ]
+        return Outgoing("\n".join([texts.GUIDES_HEADER, *lines]), menu=texts.MENU)
+
+    async def _human(self, msg: Incoming, beneficiary: Beneficiary) -> Outgoing:
+        await audit.record(
+            AuditKind.HUMAN_REQUESTED,
+            actor=f"chat:{msg.channel.value}:{msg.chat_id}",
+            channel=msg.channel,
+            carteirinha=beneficiary.carteirinha,
+        )
+        await self._services.store.publish(
+            HANDOFF_TOPIC,
+            f'{{"canal": "{msg.channel.value}", "chat": "{msg.chat_id}", '
+            f'"em": "{datetime.now(UTC).isoformat()}"}}',
+        )
+        return Outgoing(texts.HUMAN)

@@ -1,0 +1,50 @@
+"""The dialogue's plain messages: channel adapters turn platform updates into `Incoming` and
+render `Outgoing` back (text, buttons, a token card)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from token_core.issuance import IssuedCode
+from token_core.models import Channel
+from token_core.secrets import SecretCode
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    channel: Channel
+    chat_id: str
+    user_id: str
+    text: str | None = None
+    contact_phone: str | None = None  # a shared contact card's number
+    contact_is_own: bool = False  # the contact belongs to the sender (Telegram: user_id match)
+    proven_phone: str | None = None  # a number the channel itself proves (WhatsApp sender)
+    callback_data: str | None = None  # a button press
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str | None = None  # sent back as Incoming.callback_data
+    copy_code: SecretCode | None = None  # a "copy" button carrying the code
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()  # inline rows under the message
+    ask_contact: str | None = None  # label of a "share my contact" button
+    menu: tuple[str, ...] = ()  # a persistent keyboard of shortcuts
+    remove_keyboard: bool = False
+    code: SecretCode | None = None  # the message carries a code: protect it, delete at expiry
+    expires_at: datetime | None = None
+    issued: IssuedCode | None = field(default=None, repr=False)  # confirm or fail its delivery
+    delete_message_id: str | None = None  # a message of the chat to delete (the user's CPF)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    messages: tuple[Outgoing, ...] = ()
+    notice: str | None = None  # a short answer to a button press (toast)

@@ -1,0 +1,69 @@
+"""Every text a beneficiary reads in the chat (pt-BR), in one place to review and change."""
+
+from __future__ import annotations
+
+SHARE_CONTACT_BUTTON = "📱 Compartilhar meu contato"
+MENU = ("Gerar token", "Minhas guias", "Atendente", "Ajuda")
+CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
+
+WELCOME = (
+    "Olá! Eu gero o código de segurança (token) para liberar o seu tratamento odontológico.\n"
+    "Primeiro, preciso confirmar que é você: toque em “Compartilhar meu contato”."
+)
+SHARE_OWN_CONTACT = (
+    "Por segurança, preciso do seu próprio contato. Toque no botão “Compartilhar meu contato”."
+)
+NOT_A_MOBILE = "Esse número não é um celular do Brasil. Fale com a operadora para atualizar."
+ASK_CPF = (
+    "Obrigado! Agora digite o seu CPF (só os números).\n"
+    "Vou apagar a mensagem com o CPF logo depois de ler."
+)
+CPF_INVALID = "Esse CPF não parece válido. Confira os 11 números e envie de novo."
+CPF_DELETED = "Por segurança, apaguei a mensagem com o seu CPF."
+LINKED = (
+    "Pronto, {nome}! Seu {canal} está vinculado. Quando o dentista pedir, toque em “Gerar token”."
+)
+NO_MATCH = (
+    "Não consegui confirmar seus dados. Confira o CPF e use o celular cadastrado na operadora."
+)
+INACTIVE = (
+    "Seu cadastro está inativo. Entre em contato com a operadora: 4007-2400 ou 0800 643 4300."
+)
+LINK_LOCKED = (
+    "Por segurança, o vínculo ficou bloqueado após várias tentativas. Tente de novo após {hora}."
+)
+LINK_AGAIN = "Seu cadastro mudou. Por segurança, confirme seus dados de novo."
+
+TOKEN_CARD = (
+    "🔐 Seu código de segurança: {codigo}\n"
+    "Vale até {hora} ({minutos} min) e só uma vez.\n"
+    "{guia}"
+    "Informe este código ao dentista. A operadora nunca pede o código por telefone."
+)
+TOKEN_GUIDE_LINE = "Guia {numero} — {dentista} (CRO {cro}){clinica}{procedimentos}\n"
+TOKEN_NO_GUIDE_LINE = "Vale para a próxima guia que o dentista lançar para você.\n"
+COPY_BUTTON = "Copiar código"
+NOT_MINE_BUTTON = "Não reconheço esta guia"
+CHOOSE_GUIDE = "Você tem {n} guias aguardando token. Para qual delas é o código?"
+FRAUD_THANKS = (
+    "Obrigado por avisar. Cancelamos este código e nossa equipe vai analisar.\n"
+    "Se quiser falar com alguém agora, digite “atendente”."
+)
+TOKEN_EXPIRED_NOTE = "Este código expirou."
+NO_GUIDES = "Você não tem guias aguardando token no momento."
+GUIDES_HEADER = "Suas guias aguardando token:"
+GUIDE_ITEM = "• {numero} — {dentista}, desde {data}"
+RECEIPT = "✅ Guia {numero} validada às {hora} com {dentista}. Bom atendimento!"
+HUMAN = "Certo! Um atendente vai continuar esta conversa aqui em instantes."
+UNLINKED = "Pronto, desvinculei este {canal}. Para usar de novo, compartilhe seu contato."
+HELP = (
+    "Posso ajudar com:\n"
+    "• “Gerar token” — o código para o dentista validar a guia;\n"
+    "• “Minhas guias” — as guias aguardando token;\n"
+    "• “Atendente” — falar com a nossa equipe;\n"
+    "• “Desvincular” — remover este chat do seu cadastro."
+)
+RATE_LIMITED = "{mensagem}"
+INACTIVE_LINKED = "Seu cadastro está inativo. Entre em contato com a operadora."
+GUIDE_GONE = "Essa guia não está mais aguardando token."
+ERROR = "Desculpe, algo deu errado do nosso lado. Tente de novo em instantes."

@@ -1,0 +1,90 @@
+"""The linked beneficiary's token requests: the card, the choice of guide, "não reconheço"."""
+
+from __future__ import annotations
+
+from handlers.chat import texts
+from handlers.chat.messages import Button, Incoming, Outgoing, Reply
+from token_core.errors import BeneficiaryInactive, GuideConflict, GuideNotFound, RateLimited
+from token_core.fraud import FraudReports
+from token_core.guides import awaiting_guides
+from token_core.issuance import BRASILIA, IssuedCode, TokenIssuer
+from token_core.models import Beneficiary, Guide
+
+GUIDE_PREFIX = "g:"
+FRAUD_PREFIX = "f:"
+NEXT_GUIDE = "*"
+
+
+def _guide_line(guide: Guide) -> str:
+    procedures = ", ".join(str(p.get("descricao", "")) for p in guide.procedures)
+    return texts.TOKEN_GUIDE_LINE.format(
+        numero=guide.numero,
+        dentista=guide.dentist_name,
+        cro=guide.dentist_cro,
+        clinica=f", {guide.clinic}" if guide.clinic else "",
+        procedimentos=f": {procedures}" if procedures else "",
+    )
+
+
+def token_card(issued: IssuedCode, ttl_minutes: int) -> Outgoing:
+    guide_line = _guide_line(issued.guide) if issued.guide else texts.TOKEN_NO_GUIDE_LINE
+    text = texts.TOKEN_CARD.format(
+        codigo=issued.code.reveal(),
+        hora=f"{issued.expires_at.astimezone(BRASILIA):%H:%M}",
+        minutos=ttl_minutes,
+        guia=guide_line,
+    )
+    target = issued.guide.numero if issued.guide else NEXT_GUIDE
+    buttons = (
+        (Button(texts.COPY_BUTTON, copy_code=issued.code),),
+        (Button(texts.NOT_MINE_BUTTON, data=FRAUD_PREFIX + target),),
+    )
+    return Outgoing(
+        text, buttons=buttons, code=issued.code, expires_at=issued.expires_at, issued=issued
+    )
+
+
+class TokenFlow:
+    def __init__(self, issuer: TokenIssuer, fraud: FraudReports, ttl_minutes: int) -> None:
+        self._issuer = issuer
+        self._fraud = fraud
+        self._ttl_minutes = ttl_minutes
+
+    async def generate(self, msg: Incoming, beneficiary: Beneficiary) -> Reply:
+        waiting = await awaiting_guides(beneficiary.id)
+        if len(waiting) > 1:
+            rows = tuple(
+                (Button(f"{g.numero} · {g.dentist_name}", data=GUIDE_PREFIX + g.numero),)
+                for g in waiting[:8]
+            )
+            return Reply((Outgoing(texts.CHOOSE_GUIDE.format(n=len(waiting)), buttons=rows),))
+        return await self._issue(msg, beneficiary, waiting[0].numero if waiting else None)
+
+    async def chosen(self, msg: Incoming, beneficiary: Beneficiary, numero: str) -> Reply:
+        guide = await Guide.get_or_none(numero=numero, beneficiary_id=beneficiary.id)
+        if guide is None:
+            return Reply((Outgoing(texts.GUIDE_GONE),), notice=texts.GUIDE_GONE)
+        return await self._issue(msg, beneficiary, numero)
+
+    async def _issue(self, msg: Incoming, beneficiary: Beneficiary, numero: str | None) -> Reply:
+        actor = f"chat:{msg.channel.value}:{msg.chat_id}"
+        try:
+            if numero is None:
+                issued = await self._issuer.for_beneficiary(
+                    beneficiary.carteirinha, msg.channel, actor
+                )
+            else:
+                issued = await self._issuer.for_guide(numero, msg.channel, actor)
+        except RateLimited as exc:
+            return Reply((Outgoing(str(exc)),))
+        except BeneficiaryInactive:
+            return Reply((Outgoing(texts.INACTIVE_LINKED),))
+        except (GuideConflict, GuideNotFound):
+            return Reply((Outgoing(texts.GUIDE_GONE),))
+        return Reply((token_card(issued, self._ttl_minutes),))
+
+    async def not_mine(self, msg: Incoming, beneficiary: Beneficiary, target: str) -> Reply:
+        numero = None if target == NEXT_GUIDE else target
+        await self._fraud.report(beneficiary, numero, msg.channel, msg.chat_id)
+        thanks = Outgoing(texts.FRAUD_THANKS, delete_message_id=msg.message_id)
+        return Reply((thanks,), notice=texts.FRAUD_THANKS.split("\n")[0])

@@ -1,0 +1,42 @@
+""" "Não reconheço": the beneficiary disowns a code or a guide. The code stops working, support
+gets a report, the dentist system gets `fraude.reportada`.
+"""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from token_core import audit, outbox
+from token_core.models import AuditKind, Beneficiary, Channel, FraudReport
+from token_core.storage.ports import EphemeralStore, Scope
+
+
+class FraudReports:
+    def __init__(self, store: EphemeralStore) -> None:
+        self._store = store
+
+    async def report(
+        self, beneficiary: Beneficiary, guide: str | None, channel: Channel, chat_id: str
+    ) -> FraudReport:
+        await self._store.revoke_code(Scope(beneficiary.carteirinha, guide))
+        async with in_transaction():
+            report = await FraudReport.create(
+                beneficiary=beneficiary, guide_numero=guide, channel=channel, chat_id=chat_id
+            )
+            await audit.record(
+                AuditKind.FRAUD_REPORTED,
+                actor=f"chat:{channel.value}:{chat_id}",
+                guide=guide,
+                carteirinha=beneficiary.carteirinha,
+                channel=channel,
+            )
+            await outbox.enqueue(
+                outbox.EventType.FRAUD_REPORTED,
+                {
+                    "numero": guide,
+                    "carteirinha": beneficiary.carteirinha,
+                    "canal": channel.value,
+                    "relatado_em": outbox.iso_utc(report.at),
+                },
+            )
+        return report

@@ -1,0 +1,117 @@
+"""Linking a chat to a beneficiary: the channel proves the phone, the person types the CPF;
+both must match one active beneficiary. Failures look alike (no CPF enumeration) and three of
+them lock the chat out of linking for an hour.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from token_core import audit
+from token_core.identity import Cpf, Mobile
+from token_core.models import AuditKind, Beneficiary, Channel, ChatLink
+from token_core.registry import find_by_cpf
+from token_core.secrets import Keyring
+from token_core.storage.ports import EphemeralStore
+
+LINK_FAILURES = 3
+LINK_LOCK_SECONDS = 3600.0
+
+
+class LinkStatus(enum.Enum):
+    LINKED = "linked"
+    NO_MATCH = "no_match"  # unknown CPF or another phone: the same answer for both
+    INACTIVE = "inactive"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    status: LinkStatus
+    beneficiary: Beneficiary | None = None
+    retry_at: datetime | None = None
+
+
+class ChatLinking:
+    def __init__(self, keyring: Keyring, store: EphemeralStore) -> None:
+        self._keyring = keyring
+        self._store = store
+
+    def phone_proof(self, phone: Mobile) -> str:
+        """What the dialogue keeps between "contact shared" and "CPF typed": a keyed hash."""
+        return self._keyring.fingerprint(b"phone:" + phone.e164.encode())
+
+    async def active_link(self, channel: Channel, chat_id: str) -> ChatLink | None:
+        return (
+            await ChatLink.filter(channel=channel, chat_id=chat_id, revoked_at=None)
+            .select_related("beneficiary")
+            .order_by("-id")
+            .first()
+        )
+
+    async def locked_until(self, channel: Channel, chat_id: str) -> datetime | None:
+        wait = await self._store.blocked(_counter(channel, chat_id), LINK_FAILURES)
+        return datetime.now(UTC) + timedelta(seconds=wait) if wait is not None else None
+
+    async def link(self, channel: Channel, chat_id: str, proof: str, cpf: Cpf) -> LinkResult:
+        """Link the chat when the CPF and the proven phone belong to one active beneficiary."""
+        actor = f"chat:{channel.value}:{chat_id}"
+        retry_at = await self.locked_until(channel, chat_id)
+        if retry_at is not None:
+            return LinkResult(LinkStatus.LOCKED, retry_at=retry_at)
+        matches = [
+            b
+            for b in await find_by_cpf(self._keyring, cpf)
+            if b.mobile and hmac.compare_digest(self.phone_proof(Mobile(b.mobile)), proof)
+        ]
+        active = [b for b in matches if b.active]
+        if active:
+            beneficiary = active[0]
+            now = datetime.now(UTC)
+            await ChatLink.filter(channel=channel, chat_id=chat_id, revoked_at=None).update(
+                revoked_at=now
+            )
+            await ChatLink.create(channel=channel, chat_id=chat_id, beneficiary=beneficiary)
+            await audit.record(
+                AuditKind.CHAT_LINKED,
+                actor=actor,
+                channel=channel,
+                carteirinha=beneficiary.carteirinha,
+            )
+            return LinkResult(LinkStatus.LINKED, beneficiary)
+        if matches:
+            await audit.record(
+                AuditKind.CHAT_LINK_REFUSED,
+                actor=actor,
+                channel=channel,
+                carteirinha=matches[0].carteirinha,
+                reason="inactive",
+            )
+            return LinkResult(LinkStatus.INACTIVE)
+        await self._store.hit(_counter(channel, chat_id), LINK_FAILURES, LINK_LOCK_SECONDS)
+        retry_at = await self.locked_until(channel, chat_id)
+        kind = AuditKind.CHAT_LINK_LOCKED if retry_at else AuditKind.CHAT_LINK_REFUSED
+        await audit.record(kind, actor=actor, channel=channel, reason="no_match")
+        if retry_at is not None:
+            return LinkResult(LinkStatus.LOCKED, retry_at=retry_at)
+        return LinkResult(LinkStatus.NO_MATCH)
+
+    async def unlink(self, channel: Channel, chat_id: str) -> bool:
+        link = await self.active_link(channel, chat_id)
+        if link is None:
+            return False
+        await ChatLink.filter(id=link.id).update(revoked_at=datetime.now(UTC))
+        await audit.record(
+            AuditKind.CHAT_UNLINKED,
+            actor=f"chat:{channel.value}:{chat_id}",
+            channel=channel,
+            carteirinha=link.beneficiary.carteirinha,
+        )
+        return True
+
+
+def _counter(channel: Channel, chat_id: str) -> str:
+    return f"link-fail:{channel.value}:{chat_id}"

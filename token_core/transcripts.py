@@ -1,0 +1,53 @@
+"""Chat transcripts for support: every message in and out, masked, stored and published live."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from token_core.models import Channel, Direction, TranscriptEntry
+from token_core.outbox import iso_utc
+from token_core.redaction import mask_sensitive
+from token_core.storage.ports import EphemeralStore
+
+LIVE_TOPIC = "transcripts"
+
+
+class Transcripts:
+    def __init__(self, store: EphemeralStore) -> None:
+        self._store = store
+
+    async def record(
+        self,
+        channel: Channel,
+        chat_id: str,
+        direction: Direction,
+        text: str,
+        *,
+        beneficiary_id: int | None = None,
+        codes: Iterable[str] = (),
+    ) -> TranscriptEntry:
+        """Keep and publish the masked form of `text` (`codes` are the codes it carries)."""
+        entry = await TranscriptEntry.create(
+            channel=channel,
+            chat_id=chat_id,
+            direction=direction,
+            beneficiary_id=beneficiary_id,
+            text=mask_sensitive(text, codes),
+        )
+        await self._store.publish(
+            LIVE_TOPIC,
+            json.dumps(
+                {
+                    "id": entry.id,
+                    "em": iso_utc(entry.at),
+                    "canal": channel.value,
+                    "chat": chat_id,
+                    "direcao": direction.value,
+                    "beneficiario_id": beneficiary_id,
+                    "texto": entry.text,
+                },
+                ensure_ascii=False,
+            ),
+        )
+        return entry
