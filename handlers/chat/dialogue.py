@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from handlers.chat import texts
 from handlers.chat.intents import Intent, intent_of
 from handlers.chat.linking_flow import LinkingFlow, ask_contact
-from handlers.chat.messages import Incoming, Outgoing, Reply
 from handlers.chat.state import StateStore
 from handlers.chat.token_flow import FRAUD_PREFIX, GUIDE_PREFIX, TokenFlow
 from token_core import audit
+from token_core.chat_messages import Incoming, Outgoing, Reply
 from token_core.guides import awaiting_guides
 from token_core.issuance import BRASILIA
 from token_core.models import AuditKind, Beneficiary, Channel, Direction

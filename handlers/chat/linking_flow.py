@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from handlers.chat import texts
-from handlers.chat.messages import Incoming, Outgoing, Reply
 from handlers.chat.state import DialogueState, StateStore
+from token_core.chat_messages import Incoming, Outgoing, Reply
 from token_core.errors import InvalidCpf, InvalidPhone
 from token_core.identity import Cpf, Mobile
 from token_core.issuance import format_retry

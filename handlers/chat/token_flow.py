@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.chat import texts
-from handlers.chat.messages import Button, Incoming, Outgoing, Reply
+from token_core.chat_messages import Button, Incoming, Outgoing, Reply
 from token_core.errors import BeneficiaryInactive, GuideConflict, GuideNotFound, RateLimited
 from token_core.fraud import FraudReports
 from token_core.guides import awaiting_guides

@@ -9,10 +9,10 @@ import re
 from bot.composition import Services
 from handlers.chat import texts
 from handlers.chat.dialogue import Dialogue
-from handlers.chat.messages import Incoming, Reply
 from tests.conftest import World
 from tests.support import refs
 from token_core import audit
+from token_core.chat_messages import Incoming, Reply
 from token_core.identity import Cpf
 from token_core.models import (
     AuditKind,

@@ -1,10 +1,13 @@
-"""The dialogue's plain messages: channel adapters turn platform updates into `Incoming` and
-render `Outgoing` back (text, buttons, a token card)."""
+"""The chat port: plain messages between the dialogue (handlers/chat) and the channel adapters
+(integrations/telegram, …). An adapter turns platform updates into `Incoming`, gives them to a
+`ChatHandler` and renders the `Outgoing` messages of its `Reply` (text, buttons, a token card).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from token_core.issuance import IssuedCode
 from token_core.models import Channel
@@ -48,3 +51,12 @@ class Outgoing:
 class Reply:
     messages: tuple[Outgoing, ...] = ()
     notice: str | None = None  # a short answer to a button press (toast)
+
+
+class ChatHandler(Protocol):
+    """What an adapter talks to: the dialogue."""
+
+    async def handle(self, msg: Incoming) -> Reply: ...
+
+    async def delivered(self, out: Outgoing, channel: Channel, error: str | None = None) -> None:
+        """Whether a message carrying a code reached the chat (if not, the code is revoked)."""
