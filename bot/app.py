@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.channels import build_dispatcher, build_senders
 from bot.composition import build_services, open_store, prepare_data_dir
 from bot.settings import Settings
+from bot.telegram import setup_telegram, telegram_sender
 from handlers.api.routes import MIDDLEWARES, setup_api
 from handlers.appkeys import (
     API_CONFIG,
@@ -27,6 +28,7 @@ from handlers.appkeys import (
 )
 from handlers.portal.routes import setup_portal
 from token_core.database import close_database, open_database
+from token_core.models import Channel
 from token_core.storage.ports import EphemeralStore
 
 logger = logging.getLogger(__name__)
@@ -64,7 +66,9 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> web.Appli
             yield
 
     async def services(app: web.Application) -> AsyncIterator[None]:
-        senders = build_senders(settings, app[HTTP_SESSION])
+        senders = dict(build_senders(settings, app[HTTP_SESSION]))
+        if settings.telegram.token:
+            senders[Channel.TELEGRAM] = telegram_sender(app)
         app[SERVICES] = build_services(settings, app[STORE], senders)
         if settings.portal.enabled:
             await app[SERVICES].clients.ensure(settings.portal.client_id)
@@ -86,4 +90,6 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> web.Appli
     if settings.portal.enabled:
         app[PORTAL_CONFIG] = PortalConfig(client_id=settings.portal.client_id)
         setup_portal(app)
+    if settings.telegram.token:
+        setup_telegram(app, settings)
     return app

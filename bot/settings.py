@@ -23,6 +23,8 @@ SECRET_KEYS = (
     ("sms", "api_token"),
     ("email", "smtp_password"),
     ("callbacks", "secret"),
+    ("telegram", "token"),
+    ("telegram", "webhook_secret"),
 )
 
 
@@ -95,6 +97,14 @@ class CallbackSettings(_Section):
     max_backoff_seconds: float = Field(default=600, gt=0)
 
 
+class TelegramSettings(_Section):
+    token: str = Field(default="", repr=False)
+    base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["webhook", "polling"] = "webhook"
+    webhook_secret: str = Field(default="", repr=False)
+    public_url: str = ""
+
+
 class PortalSettings(_Section):
     enabled: bool = True
     client_id: str = "portal"
@@ -138,6 +148,7 @@ class Settings(BaseSettings):
     email: EmailSettings = EmailSettings()
     callbacks: CallbackSettings = CallbackSettings()
     portal: PortalSettings = PortalSettings()
+    telegram: TelegramSettings = TelegramSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -217,6 +228,10 @@ def _check_production(settings: Settings) -> None:
         missing.append("sms.api_token (ODONTOKEN_SMS__API_TOKEN)")
     if settings.portal.enabled:
         missing.append("portal.enabled = false (the reference portal has no login)")
+    if settings.telegram.token and settings.telegram.mode == "polling":
+        missing.append("telegram.mode = webhook (polling is for development)")
+    if settings.telegram.token and len(settings.telegram.webhook_secret) < 16:
+        missing.append("telegram.webhook_secret (ODONTOKEN_TELEGRAM__WEBHOOK_SECRET, 16+ chars)")
     if settings.callbacks.url and not settings.callbacks.secret:
         missing.append("callbacks.secret (ODONTOKEN_CALLBACKS__SECRET)")
     if missing:

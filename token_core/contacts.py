@@ -22,11 +22,12 @@ from token_core.errors import (
 )
 from token_core.identity import Cpf, Mobile
 from token_core.issuance import format_retry
-from token_core.models import AuditKind, Beneficiary, Channel
+from token_core.models import AuditKind, Beneficiary, Channel, ChatLink
 from token_core.registry import parse_email
 from token_core.secrets import Keyring
 from token_core.storage.ports import EphemeralStore
 
+CHAT_CHANNELS = {Channel.TELEGRAM: "Telegram", Channel.WHATSAPP: "WhatsApp"}
 CPF_MISMATCH_LIMIT = 5
 CPF_MISMATCH_WINDOW = 3600.0
 
@@ -63,6 +64,19 @@ class ContactRules:
             return self._pick(
                 registered, typed, "do e-mail", "email", "Informe o e-mail do beneficiário."
             )
+        if channel in CHAT_CHANNELS:
+            link = (
+                await ChatLink.filter(beneficiary_id=beneficiary.id, channel=channel,
+                                      revoked_at=None)
+                .order_by("-id")
+                .first()
+            )
+            if link is None:
+                raise ChannelUnavailable(
+                    f"O beneficiário ainda não vinculou o {CHAT_CHANNELS[channel]}. "
+                    "Use SMS, e-mail ou o SAB."
+                )
+            return link.chat_id, None
         raise ChannelUnavailable()
 
     @staticmethod

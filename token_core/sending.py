@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from token_core import outbox
-from token_core.contacts import ContactRules
+from token_core.contacts import CHAT_CHANNELS, ContactRules
 from token_core.delivery import CodeMessage, CodeSender, DeliveryFailed, GuideSummary
 from token_core.errors import ChannelUnavailable, GuideNotFound
 from token_core.identity import Mobile, mask_email
@@ -155,6 +155,8 @@ class CodeSending:
 
 
 def _mask(channel: Channel, destination: str) -> str:
+    if channel in CHAT_CHANNELS:
+        return CHAT_CHANNELS[channel]
     if channel is Channel.SMS:
         return Mobile(destination).masked
     return mask_email(destination)

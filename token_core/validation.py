@@ -17,6 +17,7 @@ from token_core.secrets import Keyring, new_validation_code, normalise_code_inpu
 from token_core.storage.ports import AttemptStatus, Candidate, EphemeralStore, Scope
 
 logger = logging.getLogger(__name__)
+VALIDATED_TOPIC = "guide.validated"
 
 
 class ValidationStatus(enum.StrEnum):
@@ -177,6 +178,8 @@ class TokenValidator:
                 reason=refusal.status,
             )
             return refusal
+        # Live, best effort: chat channels send the beneficiary a receipt.
+        await self._store.publish(VALIDATED_TOPIC, guide.numero)
         return ValidationResult(
             ValidationStatus.VALID, guide.numero, validated_at=now, validation_code=validation_code
         )

@@ -32,7 +32,6 @@ INACTIVE = (
 LINK_LOCKED = (
     "Por segurança, o vínculo ficou bloqueado após várias tentativas. Tente de novo após {hora}."
 )
-LINK_AGAIN = "Seu cadastro mudou. Por segurança, confirme seus dados de novo."
 
 TOKEN_CARD = (
     "🔐 Seu código de segurança: {codigo}\n"
@@ -49,7 +48,6 @@ FRAUD_THANKS = (
     "Obrigado por avisar. Cancelamos este código e nossa equipe vai analisar.\n"
     "Se quiser falar com alguém agora, digite “atendente”."
 )
-TOKEN_EXPIRED_NOTE = "Este código expirou."
 NO_GUIDES = "Você não tem guias aguardando token no momento."
 GUIDES_HEADER = "Suas guias aguardando token:"
 GUIDE_ITEM = "• {numero} — {dentista}, desde {data}"
@@ -63,7 +61,6 @@ HELP = (
     "• “Atendente” — falar com a nossa equipe;\n"
     "• “Desvincular” — remover este chat do seu cadastro."
 )
-RATE_LIMITED = "{mensagem}"
 INACTIVE_LINKED = "Seu cadastro está inativo. Entre em contato com a operadora."
 GUIDE_GONE = "Essa guia não está mais aguardando token."
 ERROR = "Desculpe, algo deu errado do nosso lado. Tente de novo em instantes."

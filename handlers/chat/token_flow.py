@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 from handlers.chat import texts
 from token_core.chat_messages import Button, Incoming, Outgoing, Reply
+from token_core.delivery import CodeMessage, GuideSummary
 from token_core.errors import BeneficiaryInactive, GuideConflict, GuideNotFound, RateLimited
 from token_core.fraud import FraudReports
 from token_core.guides import awaiting_guides
 from token_core.issuance import BRASILIA, IssuedCode, TokenIssuer
 from token_core.models import Beneficiary, Guide
+from token_core.secrets import SecretCode
 
 GUIDE_PREFIX = "g:"
 FRAUD_PREFIX = "f:"
 NEXT_GUIDE = "*"
 
 
-def _guide_line(guide: Guide) -> str:
-    procedures = ", ".join(str(p.get("descricao", "")) for p in guide.procedures)
+def _guide_line(guide: Guide | GuideSummary) -> str:
+    if isinstance(guide, Guide):
+        procedures = ", ".join(str(p.get("descricao", "")) for p in guide.procedures)
+    else:
+        procedures = ", ".join(guide.procedures)
     return texts.TOKEN_GUIDE_LINE.format(
         numero=guide.numero,
         dentista=guide.dentist_name,
@@ -27,21 +35,32 @@ def _guide_line(guide: Guide) -> str:
 
 
 def token_card(issued: IssuedCode, ttl_minutes: int) -> Outgoing:
-    guide_line = _guide_line(issued.guide) if issued.guide else texts.TOKEN_NO_GUIDE_LINE
+    card = code_card(issued.code, issued.expires_at, ttl_minutes, issued.guide)
+    return replace(card, issued=issued)
+
+
+def code_card(
+    code: SecretCode, expires_at: datetime, ttl_minutes: int, guide: Guide | GuideSummary | None
+) -> Outgoing:
+    """The message that carries a code: what it authorises, how long, and the two buttons."""
+    guide_line = _guide_line(guide) if guide else texts.TOKEN_NO_GUIDE_LINE
     text = texts.TOKEN_CARD.format(
-        codigo=issued.code.reveal(),
-        hora=f"{issued.expires_at.astimezone(BRASILIA):%H:%M}",
+        codigo=code.reveal(),
+        hora=f"{expires_at.astimezone(BRASILIA):%H:%M}",
         minutos=ttl_minutes,
         guia=guide_line,
     )
-    target = issued.guide.numero if issued.guide else NEXT_GUIDE
+    target = guide.numero if guide else NEXT_GUIDE
     buttons = (
-        (Button(texts.COPY_BUTTON, copy_code=issued.code),),
+        (Button(texts.COPY_BUTTON, copy_code=code),),
         (Button(texts.NOT_MINE_BUTTON, data=FRAUD_PREFIX + target),),
     )
-    return Outgoing(
-        text, buttons=buttons, code=issued.code, expires_at=issued.expires_at, issued=issued
-    )
+    return Outgoing(text, buttons=buttons, code=code, expires_at=expires_at)
+
+
+def card_for_message(message: CodeMessage) -> Outgoing:
+    """The same card for a code the dentist system asked us to push to the chat."""
+    return code_card(message.code, message.expires_at, message.ttl_minutes, message.guide)
 
 
 class TokenFlow:

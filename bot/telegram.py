@@ -1,0 +1,68 @@
+"""Wiring the Telegram channel into the app: route, start/stop, receipts, polling, sender."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot.settings import Settings
+from handlers.appkeys import HTTP_SESSION, SERVICES
+from handlers.chat import texts
+from handlers.chat.dialogue import Dialogue
+from handlers.chat.receipts import receipts_for
+from handlers.chat.token_flow import card_for_message
+from integrations.telegram.channel import TelegramChannel
+from integrations.telegram.sender import TelegramCodeSender
+from integrations.telegram.webhook import WEBHOOK_PATH, webhook_view
+from token_core.models import Channel
+from token_core.storage.ports import EphemeralStore
+from token_core.validation import VALIDATED_TOPIC
+
+logger = logging.getLogger(__name__)
+TELEGRAM = web.AppKey("telegram", TelegramChannel)
+
+
+def telegram_sender(app: web.Application) -> TelegramCodeSender:
+    return TelegramCodeSender(lambda: app[TELEGRAM], card_for_message)
+
+
+def setup_telegram(app: web.Application, settings: Settings) -> None:
+    """Add the webhook route and the channel's lifecycle (call only when a token is set)."""
+    tg = settings.telegram
+    app.router.add_post(WEBHOOK_PATH, webhook_view(lambda: app[TELEGRAM], tg.webhook_secret))
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        services = app[SERVICES]
+        dialogue = Dialogue(services, ttl_minutes=max(round(settings.tokens.ttl_seconds / 60), 1))
+        channel = TelegramChannel.build(
+            tg.token, tg.base_url, app[HTTP_SESSION], dialogue, services.store, texts.ERROR
+        )
+        app[TELEGRAM] = channel
+        webhook = f"{tg.public_url.rstrip('/')}{WEBHOOK_PATH}" if tg.public_url else None
+        await channel.start(webhook if tg.mode == "webhook" else None, tg.webhook_secret)
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(_receipts(channel, services.store), name="tg-receipts")]
+        if tg.mode == "polling":
+            logger.warning("Telegram in polling mode: for development only")
+            tasks.append(asyncio.create_task(channel.poll(stop), name="tg-polling"))
+        yield
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await channel.stop()
+
+    app.cleanup_ctx.append(lifecycle)
+
+
+async def _receipts(channel: TelegramChannel, store: EphemeralStore) -> None:
+    """Tell linked chats when one of their guides is validated."""
+    async for numero in store.subscribe(VALIDATED_TOPIC):
+        try:
+            for chat_id, out in await receipts_for(numero, Channel.TELEGRAM, store):
+                await channel.send(chat_id, out)
+        except Exception:  # one failed receipt must not stop the next ones
+            logger.exception("receipt for guide %s failed", numero)

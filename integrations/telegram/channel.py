@@ -1,0 +1,191 @@
+"""The Telegram channel: python-telegram-bot inside our aiohttp server (no Updater: our webhook
+route, or a development polling loop, feeds the Application's update queue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from telegram import Bot, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+
+from integrations.telegram.processor import PerChatUpdateProcessor
+from integrations.telegram.render import reply_markup
+from integrations.telegram.request import AiohttpRequest
+from token_core.chat_messages import ChatHandler, Incoming, Outgoing, Reply
+from token_core.models import Channel
+from token_core.storage.ports import EphemeralStore
+
+logger = logging.getLogger(__name__)
+SEEN_SECONDS = 24 * 3600
+ALLOWED_UPDATES = ["message", "callback_query"]
+TG = Channel.TELEGRAM
+
+
+def incoming(update: Update) -> Incoming | None:
+    """The dialogue's view of an update from a private chat; None for anything else."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or chat.type != "private":
+        return None
+    base: dict[str, Any] = {"channel": TG, "chat_id": str(chat.id), "user_id": str(user.id)}
+    if update.callback_query is not None:
+        query = update.callback_query
+        message_id = str(query.message.message_id) if query.message else None
+        return Incoming(**base, callback_data=query.data, message_id=message_id)
+    message = update.message
+    if message is None:
+        return None
+    if message.contact is not None:
+        own = message.contact.user_id is not None and message.contact.user_id == user.id
+        return Incoming(
+            **base,
+            contact_phone=message.contact.phone_number,
+            contact_is_own=own,
+            message_id=str(message.message_id),
+        )
+    return Incoming(**base, text=message.text or "", message_id=str(message.message_id))
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat: ChatHandler,
+        store: EphemeralStore,
+        error_text: str,
+    ) -> None:
+        self.application = application
+        self._chat = chat
+        self._store = store
+        self._error_text = error_text
+        self._expiring: set[asyncio.Task[None]] = set()
+        application.add_handler(TypeHandler(Update, self._on_update))
+        application.add_error_handler(self._on_error)
+
+    @classmethod
+    def build(
+        cls,
+        token: str,
+        base_url: str,
+        session: aiohttp.ClientSession,
+        chat: ChatHandler,
+        store: EphemeralStore,
+        error_text: str,
+    ) -> TelegramChannel:
+        application = (
+            Application.builder()
+            .token(token)
+            .base_url(base_url)
+            .request(AiohttpRequest(session))
+            .get_updates_request(AiohttpRequest(session, read_timeout=35))
+            .rate_limiter(AIORateLimiter(max_retries=3))
+            .concurrent_updates(PerChatUpdateProcessor())
+            .updater(None)
+            .build()
+        )
+        return cls(application, chat, store, error_text)
+
+    @property
+    def bot(self) -> Bot:
+        bot: Bot = self.application.bot
+        return bot
+
+    async def start(self, webhook_url: str | None, secret: str) -> None:
+        await self.application.initialize()
+        await self.application.start()
+        if webhook_url:
+            await self.bot.set_webhook(
+                webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            )
+
+    async def stop(self) -> None:
+        for task in self._expiring:
+            task.cancel()
+        await asyncio.gather(*self._expiring, return_exceptions=True)
+        await self.application.stop()
+        await self.application.shutdown()
+
+    async def accept(self, data: dict[str, Any]) -> bool:
+        """Queue one update from Telegram; a repeated update_id is dropped (False)."""
+        update = Update.de_json(data, self.bot)
+        if not await self._store.set_if_absent(f"tg:update:{update.update_id}", "1", SEEN_SECONDS):
+            return False
+        await self.application.update_queue.put(update)
+        return True
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Development only: long-poll getUpdates and queue what arrives."""
+        await self.bot.delete_webhook()
+        offset = 0
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=25, allowed_updates=ALLOWED_UPDATES
+                )
+            except TelegramError:
+                logger.warning("getUpdates failed; retrying", exc_info=True)
+                await asyncio.sleep(2)
+                continue
+            for update in updates:
+                offset = update.update_id + 1
+                await self.accept(update.to_dict())
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = incoming(update)
+        if msg is None:
+            return
+        reply = await self._chat.handle(msg)
+        await self.render(msg.chat_id, reply, update)
+
+    async def render(self, chat_id: str, reply: Reply, update: Update | None = None) -> None:
+        if update is not None and update.callback_query is not None:
+            await update.callback_query.answer(reply.notice)
+        for out in reply.messages:
+            if out.delete_message_id:
+                await self._delete(chat_id, out.delete_message_id)
+            await self.send(chat_id, out)
+
+    async def send(self, chat_id: str, out: Outgoing) -> Message | None:
+        """Send one message; a message with a code is protected and deleted when it expires."""
+        try:
+            sent = await self.bot.send_message(
+                chat_id,
+                out.text,
+                reply_markup=reply_markup(out),
+                protect_content=out.code is not None,
+            )
+        except TelegramError as exc:
+            await self._chat.delivered(out, TG, error=f"telegram: {type(exc).__name__}")
+            raise
+        await self._chat.delivered(out, TG)
+        if out.expires_at is not None:
+            self._delete_at(chat_id, str(sent.message_id), out.expires_at)
+        return sent
+
+    def _delete_at(self, chat_id: str, message_id: str, when: datetime) -> None:
+        async def later() -> None:
+            await asyncio.sleep(max((when - datetime.now(UTC)).total_seconds(), 0))
+            await self._delete(chat_id, message_id)
+
+        task = asyncio.create_task(later())
+        self._expiring.add(task)
+        task.add_done_callback(self._expiring.discard)
+
+    async def _delete(self, chat_id: str, message_id: str) -> None:
+        try:
+            await self.bot.delete_message(chat_id, int(message_id))
+        except TelegramError:
+            logger.info("could not delete message %s in chat %s", message_id, chat_id)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        logger.error("telegram update failed", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await self.bot.send_message(update.effective_chat.id, self._error_text)
+            except TelegramError:
+                logger.warning("could not tell the chat about the error", exc_info=True)

@@ -1,0 +1,27 @@
+"""The dentist system's "send by Telegram": the code card goes to the beneficiary's linked chat."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from telegram.error import TelegramError
+
+from integrations.telegram.channel import TelegramChannel
+from token_core.chat_messages import Outgoing
+from token_core.delivery import CodeMessage, DeliveryFailed
+
+
+class TelegramCodeSender:
+    """A CodeSender; `destination` is the chat id, `render` builds the card (the dialogue's)."""
+
+    def __init__(
+        self, channel: Callable[[], TelegramChannel], render: Callable[[CodeMessage], Outgoing]
+    ) -> None:
+        self._channel = channel
+        self._render = render
+
+    async def send(self, message: CodeMessage) -> None:
+        try:
+            await self._channel().send(message.destination, self._render(message))
+        except TelegramError as exc:
+            raise DeliveryFailed(f"telegram answered {type(exc).__name__}") from None

@@ -1,0 +1,189 @@
+"""The Telegram channel end to end: updates posted to our webhook as Telegram would, replies
+read from a Bot API peer on 127.0.0.1, the code validated through the dentist API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handlers.chat import texts
+from tests.conftest import World
+from tests.peers.telegram_api import TelegramApi
+from tests.support import refs
+from tests.support.server import RunningServer, running_server, server_settings
+from token_core.identity import Cpf
+
+TOKEN = "123456:TEST-token"
+SECRET = "webhook-secret-0123456789"
+CODE = re.compile(r"código de segurança: (\d{6})")
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[TelegramApi]:
+    async with TelegramApi(token=TOKEN) as peer:
+        yield peer
+
+
+@pytest.fixture
+async def server(tmp_path: Path, telegram: TelegramApi) -> AsyncIterator[RunningServer]:
+    settings = server_settings(
+        tmp_path,
+        telegram={
+            "token": TOKEN,
+            "base_url": f"{telegram.base_url}/bot",
+            "mode": "webhook",
+            "webhook_secret": SECRET,
+            "public_url": "https://odontoken.example",
+        },
+    )
+    async with running_server(settings) as running:
+        yield running
+
+
+async def until(check: Callable[[], Any]) -> Any:
+    """Updates are processed off the webhook request: wait (at most 5 s) for their effect."""
+    async with asyncio.timeout(5):
+        while not (value := check()):  # noqa: ASYNC110 - the peer has no event to await
+            await asyncio.sleep(0.02)
+    return value
+
+
+class TelegramChat:
+    def __init__(self, server: RunningServer, peer: TelegramApi) -> None:
+        self.server, self.peer = server, peer
+        self.chat_id = int(refs.suffix(), 16) % 10**9
+        self.user_id = self.chat_id
+
+    async def post(self, update: dict[str, Any], secret: str = SECRET) -> int:
+        async with self.server.session.post(
+            f"{self.server.base_url}/webhooks/telegram",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+        ) as resp:
+            return resp.status
+
+    async def exchange(self, update: dict[str, Any], replies: int = 1) -> list[dict[str, Any]]:
+        before = len(self.peer.sent(self.chat_id))
+        assert await self.post(update) == 200
+        await until(lambda: len(self.peer.sent(self.chat_id)) >= before + replies)
+        return self.peer.sent(self.chat_id)[before:]
+
+    async def say(self, text: str, replies: int = 1) -> list[dict[str, Any]]:
+        return await self.exchange(self.peer.text_update(self.chat_id, self.user_id, text), replies)
+
+    async def share(self, phone: str, own: bool = True) -> list[dict[str, Any]]:
+        owner = self.user_id if own else self.user_id + 1
+        return await self.exchange(
+            self.peer.contact_update(self.chat_id, self.user_id, phone, owner)
+        )
+
+    async def link(self, cpf: str, phone: str = "+5541988575949") -> list[dict[str, Any]]:
+        await self.say("/start")
+        await self.share(phone)
+        return await self.say(cpf, replies=2)
+
+
+async def test_link_generate_validate_and_receipt(
+    server: RunningServer, telegram: TelegramApi, world: World
+) -> None:
+    assert telegram.webhook["url"] == "https://odontoken.example/webhooks/telegram"
+    assert telegram.webhook["secret_token"] == SECRET
+    cpf = refs.cpf()
+    ben = await world.beneficiary(cpf=cpf, mobile="(41) 98857-5949")
+    guide = await world.guide(ben)
+    chat = TelegramChat(server, telegram)
+
+    [welcome] = await chat.say("/start")
+    keyboard = welcome["reply_markup"]["keyboard"]
+    assert keyboard[0][0]["request_contact"] is True
+    [ask] = await chat.share("+55 41 98857-5949")
+    assert ask["text"] == texts.ASK_CPF
+    erased, linked = await chat.say(Cpf.parse(cpf).formatted, replies=2)
+    assert erased["text"] == texts.CPF_DELETED
+    assert await until(lambda: telegram.deleted)  # the CPF message is gone
+    assert linked["text"].startswith("Pronto,") and "Telegram" in linked["text"]
+
+    [card] = await chat.say("Gerar token")
+    code = CODE.search(card["text"]).group(1)  # type: ignore[union-attr]
+    assert card["protect_content"] in (True, "true")
+    buttons = [b for row in card["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons[0]["copy_text"]["text"] == code
+    assert buttons[1]["callback_data"] == f"f:{guide.numero}"
+
+    ok = await server.call("POST", f"/api/v1/guias/{guide.numero}/validacao", {"token": code})
+    assert ok.status == 200
+    receipt = await until(
+        lambda: [m for m in telegram.sent(chat.chat_id) if m["text"].startswith("✅")]
+    )
+    assert guide.numero in receipt[0]["text"] and "Dra. Teste" in receipt[0]["text"]
+
+
+async def test_a_spoofed_contact_and_a_wrong_secret_are_refused(
+    server: RunningServer, telegram: TelegramApi
+) -> None:
+    chat = TelegramChat(server, telegram)
+    [refused] = await chat.share("+5541988575949", own=False)
+    assert refused["text"] == texts.SHARE_OWN_CONTACT
+    before = len(telegram.sent(chat.chat_id))
+    status = await chat.post(
+        telegram.text_update(chat.chat_id, chat.user_id, "/start"), secret="wrong"
+    )
+    assert status == 401
+    await asyncio.sleep(0.2)
+    assert len(telegram.sent(chat.chat_id)) == before
+
+
+async def test_cpf_enumeration_gets_the_same_reply_and_three_failures_lock(
+    server: RunningServer, telegram: TelegramApi, world: World
+) -> None:
+    cpf = refs.cpf()
+    await world.beneficiary(cpf=cpf, mobile="(41) 98857-5949")
+    other_phone = TelegramChat(server, telegram)
+    unknown_cpf = TelegramChat(server, telegram)
+    a = (await other_phone.link(cpf, phone="+5541999990000"))[-1]["text"]
+    b = (await unknown_cpf.link(refs.cpf()))[-1]["text"]
+    assert a == b == texts.NO_MATCH
+    await unknown_cpf.link(refs.cpf())
+    locked = (await unknown_cpf.link(refs.cpf()))[-1]["text"]
+    assert "bloqueado" in locked
+    [still] = await unknown_cpf.say(cpf)
+    assert "bloqueado" in still["text"]
+
+
+async def test_a_repeated_update_is_processed_once(
+    server: RunningServer, telegram: TelegramApi
+) -> None:
+    chat = TelegramChat(server, telegram)
+    update = telegram.text_update(chat.chat_id, chat.user_id, "/start")
+    assert await chat.post(update) == 200
+    assert await chat.post(update) == 200
+    await until(lambda: telegram.sent(chat.chat_id))
+    await asyncio.sleep(0.3)
+    assert len(telegram.sent(chat.chat_id)) == 1
+
+
+async def test_the_dentist_system_can_push_the_card_to_the_linked_chat(
+    server: RunningServer, telegram: TelegramApi, world: World
+) -> None:
+    cpf = refs.cpf()
+    ben = await world.beneficiary(cpf=cpf, mobile="(41) 98857-5949")
+    guide = await world.guide(ben)
+    path = f"/api/v1/guias/{guide.numero}/token"
+    before = await server.call("POST", path, {"canal": "telegram"})
+    assert before.status == 422 and before.body["erro"] == "CANAL_INDISPONIVEL"
+    chat = TelegramChat(server, telegram)
+    await chat.link(cpf)
+    sent = await server.call("POST", path, {"canal": "telegram"})
+    assert sent.status == 202 and sent.body["destino"] == "Telegram"
+    card = telegram.sent(chat.chat_id)[-1]
+    code = CODE.search(card["text"]).group(1)  # type: ignore[union-attr]
+    ok = await server.call("POST", f"/api/v1/guias/{guide.numero}/validacao", {"token": code})
+    assert ok.status == 200
+    channels = await server.call("GET", f"/api/v1/beneficiarios/{ben.carteirinha}/canais")
+    assert channels.body["telegram"] is True and channels.body["padrao"] == "telegram"
