@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -31,6 +32,9 @@ def telegram_sender(app: web.Application) -> TelegramCodeSender:
 
 def setup_telegram(app: web.Application, settings: Settings) -> None:
     """Add the webhook route and the channel's lifecycle (call only when a token is set)."""
+    # Opt in to PTB 23's timedelta durations now: with the old int form, every RetryAfter the
+    # rate limiter handles raises a deprecation warning (v22.2+).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     tg = settings.telegram
     app.router.add_post(WEBHOOK_PATH, webhook_view(lambda: app[TELEGRAM], tg.webhook_secret))
 

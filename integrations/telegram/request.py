@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-logger = logging.getLogger(__name__)
 FORM = "application/x-www-form-urlencoded"
 
 

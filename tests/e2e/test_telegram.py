@@ -187,3 +187,54 @@ async def test_the_dentist_system_can_push_the_card_to_the_linked_chat(
     assert ok.status == 200
     channels = await server.call("GET", f"/api/v1/beneficiarios/{ben.carteirinha}/canais")
     assert channels.body["telegram"] is True and channels.body["padrao"] == "telegram"
+
+
+async def test_a_429_from_telegram_is_retried_and_the_reply_arrives(
+    server: RunningServer, telegram: TelegramApi
+) -> None:
+    chat = TelegramChat(server, telegram)
+    telegram.fail_next("sendMessage", 1, retry_after=1)
+    [welcome] = await chat.say("/start")
+    assert welcome["text"] == texts.WELCOME
+    assert [m for m, _ in telegram.calls].count("sendMessage") == 2
+
+
+async def test_a_failing_reply_is_logged_and_the_chat_stays_usable(
+    server: RunningServer, telegram: TelegramApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = TelegramChat(server, telegram)
+    telegram.fail_next("sendMessage", 1)
+    [sorry] = await chat.say("/start")
+    assert sorry["text"] == texts.ERROR
+    assert "telegram update failed" in caplog.text
+    [welcome] = await chat.say("/start")
+    assert welcome["text"] == texts.WELCOME
+
+
+async def test_the_code_message_is_deleted_when_the_code_expires(
+    tmp_path: Path, telegram: TelegramApi, world: World
+) -> None:
+    settings = server_settings(
+        tmp_path,
+        tokens={"ttl_seconds": 0.5},
+        telegram={"token": TOKEN, "base_url": f"{telegram.base_url}/bot", "webhook_secret": SECRET},
+    )
+    cpf = refs.cpf()
+    await world.beneficiary(cpf=cpf, mobile="(41) 98857-5949")
+    async with running_server(settings) as server:
+        chat = TelegramChat(server, telegram)
+        await chat.link(cpf)
+        await chat.say("token")
+        card_id = await until(
+            lambda: [
+                i
+                for i, (m, p) in enumerate(telegram.calls)
+                if m == "sendMessage"
+                and str(p["chat_id"]) == str(chat.chat_id)
+                and "código de segurança" in p["text"]
+            ]
+        )
+        deleted_before = len(telegram.deleted)
+        await until(lambda: len(telegram.deleted) > deleted_before)
+        assert telegram.deleted[-1][0] == chat.chat_id
+        assert card_id
