@@ -238,3 +238,23 @@ async def test_the_code_message_is_deleted_when_the_code_expires(
         await until(lambda: len(telegram.deleted) > deleted_before)
         assert telegram.deleted[-1][0] == chat.chat_id
         assert card_id
+
+
+async def test_polling_mode_for_development_answers_too(
+    tmp_path: Path, telegram: TelegramApi
+) -> None:
+    settings = server_settings(
+        tmp_path,
+        telegram={
+            "token": TOKEN,
+            "base_url": f"{telegram.base_url}/bot",
+            "mode": "polling",
+            "webhook_secret": SECRET,
+        },
+    )
+    async with running_server(settings) as server:
+        chat = TelegramChat(server, telegram)
+        telegram.queue_update(telegram.text_update(chat.chat_id, chat.user_id, "/start"))
+        [welcome] = await until(lambda: telegram.sent(chat.chat_id))
+        assert welcome["text"] == texts.WELCOME
+    assert "deleteWebhook" in [m for m, _ in telegram.calls]
