@@ -232,3 +232,19 @@ async def test_too_many_codes_get_a_friendly_time_to_try_again(
         assert (await chat.say("token")).messages[0].code is not None
     limited = texts_of(await chat.say("token"))[0]
     assert "Tente de novo após" in limited and "horário de Brasília" in limited
+
+
+async def test_a_forged_button_for_someone_elses_guide_does_nothing(
+    services: Services, world: World
+) -> None:
+    cpf = refs.cpf()
+    await world.beneficiary(cpf=cpf, mobile="(41) 98857-5949")
+    other = await world.guide()
+    code = (await services.issuer.for_guide(other.numero, Channel.SMS, "sio")).code.reveal()
+    chat = Chat(services)
+    await chat.link(cpf)
+    fraud = await chat.send(callback_data=f"f:{other.numero}")
+    chosen = await chat.send(callback_data=f"g:{other.numero}")
+    assert texts_of(fraud) == texts_of(chosen) == [texts.GUIDE_GONE]
+    assert not await FraudReport.filter(guide_numero=other.numero).exists()
+    assert (await services.validator.validate(other.numero, code, Channel.SMS, "x")).ok
