@@ -30,6 +30,7 @@ from handlers.portal.routes import setup_portal
 from token_core.database import close_database, open_database
 from token_core.models import Channel
 from token_core.storage.ports import EphemeralStore
+from token_core.transcripts import Transcripts
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> web.Appli
     async def services(app: web.Application) -> AsyncIterator[None]:
         senders = dict(build_senders(settings, app[HTTP_SESSION]))
         if settings.telegram.token:
-            senders[Channel.TELEGRAM] = telegram_sender(app)
+            senders[Channel.TELEGRAM] = telegram_sender(app, Transcripts(app[STORE]))
         app[SERVICES] = build_services(settings, app[STORE], senders)
         if settings.portal.enabled:
             await app[SERVICES].clients.ensure(settings.portal.client_id)

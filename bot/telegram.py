@@ -18,16 +18,17 @@ from handlers.chat.token_flow import card_for_message
 from integrations.telegram.channel import TelegramChannel
 from integrations.telegram.sender import TelegramCodeSender
 from integrations.telegram.webhook import WEBHOOK_PATH, webhook_view
-from token_core.models import Channel
-from token_core.storage.ports import EphemeralStore
+from token_core.models import Channel, Direction
+from token_core.services import Services
+from token_core.transcripts import Transcripts
 from token_core.validation import VALIDATED_TOPIC
 
 logger = logging.getLogger(__name__)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
 
 
-def telegram_sender(app: web.Application) -> TelegramCodeSender:
-    return TelegramCodeSender(lambda: app[TELEGRAM], card_for_message)
+def telegram_sender(app: web.Application, transcripts: Transcripts) -> TelegramCodeSender:
+    return TelegramCodeSender(lambda: app[TELEGRAM], card_for_message, transcripts)
 
 
 def setup_telegram(app: web.Application, settings: Settings) -> None:
@@ -48,7 +49,7 @@ def setup_telegram(app: web.Application, settings: Settings) -> None:
         webhook = f"{tg.public_url.rstrip('/')}{WEBHOOK_PATH}" if tg.public_url else None
         await channel.start(webhook if tg.mode == "webhook" else None, tg.webhook_secret)
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(_receipts(channel, services.store), name="tg-receipts")]
+        tasks = [asyncio.create_task(_receipts(channel, services), name="tg-receipts")]
         if tg.mode == "polling":
             logger.warning("Telegram in polling mode: for development only")
             tasks.append(asyncio.create_task(channel.poll(stop), name="tg-polling"))
@@ -62,11 +63,14 @@ def setup_telegram(app: web.Application, settings: Settings) -> None:
     app.cleanup_ctx.append(lifecycle)
 
 
-async def _receipts(channel: TelegramChannel, store: EphemeralStore) -> None:
+async def _receipts(channel: TelegramChannel, services: Services) -> None:
     """Tell linked chats when one of their guides is validated."""
-    async for numero in store.subscribe(VALIDATED_TOPIC):
+    async for numero in services.store.subscribe(VALIDATED_TOPIC):
         try:
-            for chat_id, out in await receipts_for(numero, Channel.TELEGRAM, store):
+            for chat_id, out in await receipts_for(numero, Channel.TELEGRAM, services.store):
                 await channel.send(chat_id, out)
+                await services.transcripts.record(
+                    Channel.TELEGRAM, chat_id, Direction.OUT, out.text
+                )
         except Exception:  # one failed receipt must not stop the next ones
             logger.exception("receipt for guide %s failed", numero)

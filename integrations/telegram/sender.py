@@ -9,19 +9,33 @@ from telegram.error import TelegramError
 from integrations.telegram.channel import TelegramChannel
 from token_core.chat_messages import Outgoing
 from token_core.delivery import CodeMessage, DeliveryFailed
+from token_core.models import Channel, Direction
+from token_core.transcripts import Transcripts
 
 
 class TelegramCodeSender:
     """A CodeSender; `destination` is the chat id, `render` builds the card (the dialogue's)."""
 
     def __init__(
-        self, channel: Callable[[], TelegramChannel], render: Callable[[CodeMessage], Outgoing]
+        self,
+        channel: Callable[[], TelegramChannel],
+        render: Callable[[CodeMessage], Outgoing],
+        transcripts: Transcripts,
     ) -> None:
         self._channel = channel
         self._render = render
+        self._transcripts = transcripts
 
     async def send(self, message: CodeMessage) -> None:
+        card = self._render(message)
         try:
-            await self._channel().send(message.destination, self._render(message))
+            await self._channel().send(message.destination, card)
         except TelegramError as exc:
             raise DeliveryFailed(f"telegram answered {type(exc).__name__}") from None
+        await self._transcripts.record(
+            Channel.TELEGRAM,
+            message.destination,
+            Direction.OUT,
+            card.text,
+            codes=[message.code.reveal()],
+        )

@@ -18,6 +18,7 @@ from tests.peers.telegram_api import TelegramApi
 from tests.support import refs
 from tests.support.server import RunningServer, running_server, server_settings
 from token_core.identity import Cpf
+from token_core.models import TranscriptEntry
 
 TOKEN = "123456:TEST-token"
 SECRET = "webhook-secret-0123456789"
@@ -258,3 +259,26 @@ async def test_polling_mode_for_development_answers_too(
         [welcome] = await until(lambda: telegram.sent(chat.chat_id))
         assert welcome["text"] == texts.WELCOME
     assert "deleteWebhook" in [m for m, _ in telegram.calls]
+
+
+async def test_receipts_and_pushed_cards_are_in_the_transcript_masked(
+    server: RunningServer, telegram: TelegramApi, world: World
+) -> None:
+    cpf = refs.cpf()
+    guide = await world.guide(await world.beneficiary(cpf=cpf, mobile="(41) 98857-5949"))
+    chat = TelegramChat(server, telegram)
+    await chat.link(cpf)
+    await server.call("POST", f"/api/v1/guias/{guide.numero}/token", {"canal": "telegram"})
+    code = CODE.search(telegram.sent(chat.chat_id)[-1]["text"]).group(1)  # type: ignore[union-attr]
+    await server.call("POST", f"/api/v1/guias/{guide.numero}/validacao", {"token": code})
+    await until(lambda: [m for m in telegram.sent(chat.chat_id) if m["text"].startswith("✅")])
+
+    async def texts_now() -> list[str]:
+        return [e.text for e in await TranscriptEntry.filter(chat_id=str(chat.chat_id))]
+
+    async with asyncio.timeout(5):
+        while not any(t.startswith("✅") for t in await texts_now()):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    written = await texts_now()
+    assert any("código de segurança: ••••••" in t for t in written)
+    assert not any(code in t for t in written)
