@@ -9,7 +9,9 @@ import sys
 
 # aiosqlite logs every call with its parameters at DEBUG; Tortoise's db_client logs queries
 # with their values at DEBUG; asyncpg is pinned for the same reason.
-PARAMETER_LOGGERS = ("aiosqlite", "tortoise.db_client", "asyncpg")
+# python-telegram-bot logs whole updates (CPF typed, shared phone) and Bot API parameters (the
+# code on its card) at DEBUG.
+PARAMETER_LOGGERS = ("aiosqlite", "tortoise.db_client", "asyncpg", "telegram")
 
 
 def pin_parameter_loggers() -> None:

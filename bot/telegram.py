@@ -64,13 +64,23 @@ def setup_telegram(app: web.Application, settings: Settings) -> None:
 
 
 async def _receipts(channel: TelegramChannel, services: Services) -> None:
-    """Tell linked chats when one of their guides is validated."""
-    async for numero in services.store.subscribe(VALIDATED_TOPIC):
+    """Tell linked chats when one of their guides is validated; resubscribe after a failure."""
+    while True:
         try:
-            for chat_id, out in await receipts_for(numero, Channel.TELEGRAM, services.store):
-                await channel.send(chat_id, out)
-                await services.transcripts.record(
-                    Channel.TELEGRAM, chat_id, Direction.OUT, out.text
-                )
-        except Exception:  # one failed receipt must not stop the next ones
-            logger.exception("receipt for guide %s failed", numero)
+            async for numero in services.store.subscribe(VALIDATED_TOPIC):
+                await _send_receipts(channel, services, numero)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("receipt subscription failed; resubscribing in 1 s")
+            await asyncio.sleep(1)
+
+
+async def _send_receipts(channel: TelegramChannel, services: Services, numero: str) -> None:
+    for chat_id, out in await receipts_for(numero, Channel.TELEGRAM, services.store):
+        try:
+            await channel.send(chat_id, out)
+        except Exception:  # one chat failing must not cost the others their receipt
+            logger.exception("receipt for guide %s to chat %s failed", numero, chat_id)
+            continue
+        await services.transcripts.record(Channel.TELEGRAM, chat_id, Direction.OUT, out.text)

@@ -66,8 +66,9 @@ class ContactRules:
             )
         if channel in CHAT_CHANNELS:
             link = (
-                await ChatLink.filter(beneficiary_id=beneficiary.id, channel=channel,
-                                      revoked_at=None)
+                await ChatLink.filter(
+                    beneficiary_id=beneficiary.id, channel=channel, revoked_at=None
+                )
                 .order_by("-id")
                 .first()
             )

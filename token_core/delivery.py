@@ -22,6 +22,7 @@ class GuideSummary:
     dentist_cro: str
     clinic: str
     procedures: list[str] = field(default_factory=list)
+    registered_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

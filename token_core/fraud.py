@@ -17,7 +17,11 @@ class FraudReports:
 
     async def report(
         self, beneficiary: Beneficiary, guide: str | None, channel: Channel, chat_id: str
-    ) -> FraudReport:
+    ) -> FraudReport | None:
+        """Report once per beneficiary and guide in ten minutes (a double tap is one report)."""
+        once = f"fraud:{beneficiary.carteirinha}:{guide or '*'}"
+        if not await self._store.set_if_absent(once, "1", 600):
+            return None
         await self._store.revoke_code(Scope(beneficiary.carteirinha, guide))
         async with in_transaction():
             report = await FraudReport.create(

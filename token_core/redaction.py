@@ -9,8 +9,10 @@ from token_core.errors import InvalidCpf
 from token_core.identity import Cpf
 
 _CPF = re.compile(r"(?<!\d)\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?!\d)", re.ASCII)
-_PHONE = re.compile(r"(?<![\d(])\+?\(?\d[\d\s().-]{8,17}\d(?!\d)", re.ASCII)
-_DIGIT_RUN = re.compile(r"(?<!\d)\d{6,8}(?!\d)", re.ASCII)
+_PHONE = re.compile(r"(?<![\w(-])\+?\(?\d[\d\s().-]{8,17}\d(?![\w-])", re.ASCII)
+# Digit runs standing alone (a code, typed whole or "123 456"); not the digits inside a guide
+# number such as GTO-2026-000101.
+_DIGIT_RUN = re.compile(r"(?<![\w-])(?:\d{6,8}|\d{3}[ .]\d{3,5})(?![\w-])", re.ASCII)
 
 
 def _mask_cpf(match: re.Match[str]) -> str:
@@ -25,6 +27,11 @@ def _mask_phone(match: re.Match[str]) -> str:
     if len(digits) < 10:
         return match.group()
     return "(**) *****-" + "".join(digits[-4:])
+
+
+def looks_like_cpf(text: str) -> bool:
+    """Whether a message carries something shaped like a CPF (to delete it from the chat)."""
+    return _CPF.search(text) is not None
 
 
 def mask_sensitive(text: str, codes: Iterable[str] = ()) -> str:

@@ -56,6 +56,7 @@ def guide_summary(guide: Guide) -> GuideSummary:
         dentist_cro=guide.dentist_cro,
         clinic=guide.clinic,
         procedures=[str(p.get("descricao") or p.get("codigo")) for p in guide.procedures],
+        registered_at=guide.created_at,
     )
 
 

@@ -178,8 +178,12 @@ class TokenValidator:
                 reason=refusal.status,
             )
             return refusal
-        # Live, best effort: chat channels send the beneficiary a receipt.
-        await self._store.publish(VALIDATED_TOPIC, guide.numero)
+        # Live, best effort: chat channels send the beneficiary a receipt. The guide is
+        # validated already, so a failure here must not turn the answer into an error.
+        try:
+            await self._store.publish(VALIDATED_TOPIC, guide.numero)
+        except Exception:
+            logger.exception("could not announce the validation of guide %s", guide.numero)
         return ValidationResult(
             ValidationStatus.VALID, guide.numero, validated_at=now, validation_code=validation_code
         )

@@ -6,7 +6,9 @@ any worker can take the next message of a chat.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 from datetime import UTC, datetime
 
 from handlers.chat import texts
@@ -19,10 +21,13 @@ from token_core.chat_messages import Incoming, Outgoing, Reply
 from token_core.guides import awaiting_guides
 from token_core.issuance import BRASILIA
 from token_core.models import AuditKind, Beneficiary, Channel, Direction
+from token_core.redaction import looks_like_cpf
 from token_core.services import Services
 
 logger = logging.getLogger(__name__)
 HANDOFF_TOPIC = "handoff"
+LOCK_SECONDS = 15.0  # longest a message may hold its chat
+LOCK_TRIES = 100  # × 50 ms: after 5 s a message goes ahead anyway
 
 
 class Dialogue:
@@ -33,6 +38,20 @@ class Dialogue:
         self._tokens = TokenFlow(services.issuer, services.fraud, ttl_minutes)
 
     async def handle(self, msg: Incoming) -> Reply:
+        """One message at a time per chat, across workers (a lock in the shared store)."""
+        lock = f"chat-lock:{msg.channel.value}:{msg.chat_id}"
+        owner = uuid.uuid4().hex
+        for _ in range(LOCK_TRIES):
+            if await self._services.store.set_if_absent(lock, owner, LOCK_SECONDS):
+                break
+            await asyncio.sleep(0.05)
+        try:
+            return await self._handle(msg)
+        finally:
+            if await self._services.store.get(lock) == owner:
+                await self._services.store.delete(lock)
+
+    async def _handle(self, msg: Incoming) -> Reply:
         link = await self._services.linking.active_link(msg.channel, msg.chat_id)
         beneficiary = link.beneficiary if link else None
         await self._transcribe_in(msg, beneficiary)
@@ -79,6 +98,9 @@ class Dialogue:
             return await self._tokens.chosen(msg, beneficiary, data[len(GUIDE_PREFIX) :])
         if data.startswith(FRAUD_PREFIX):
             return await self._tokens.not_mine(msg, beneficiary, data[len(FRAUD_PREFIX) :])
+        if msg.text and looks_like_cpf(msg.text):
+            erase = Outgoing(texts.CPF_DELETED, delete_message_id=msg.message_id)
+            return Reply((erase, Outgoing(texts.HELP, menu=texts.MENU)))
         match intent_of(msg.text or ""):
             case Intent.TOKEN:
                 return await self._tokens.generate(msg, beneficiary)

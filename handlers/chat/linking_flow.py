@@ -9,6 +9,7 @@ from token_core.errors import InvalidCpf, InvalidPhone
 from token_core.identity import Cpf, Mobile
 from token_core.issuance import format_retry
 from token_core.linking import ChatLinking, LinkStatus
+from token_core.redaction import looks_like_cpf
 
 
 def ask_contact(text: str) -> Outgoing:
@@ -30,8 +31,13 @@ class LinkingFlow:
         if phone is not None:
             return await self._phone_proven(msg, phone, typed_cpf=msg.proven_phone is not None)
         if state.step == "awaiting_cpf" and state.phone_proof and msg.text:
+            if not any(c.isdigit() for c in msg.text):
+                return Reply((Outgoing(texts.ASK_CPF),))  # "ajuda", "oi": ask again, keep it
             return await self._cpf_typed(msg, state.phone_proof, msg.text)
-        return Reply((ask_contact(texts.WELCOME),))
+        welcome = ask_contact(texts.WELCOME)
+        if msg.text and looks_like_cpf(msg.text):  # a CPF typed too early is erased all the same
+            return Reply((Outgoing(texts.CPF_DELETED, delete_message_id=msg.message_id), welcome))
+        return Reply((welcome,))
 
     async def _phone_proven(self, msg: Incoming, phone: str, *, typed_cpf: bool) -> Reply:
         try:

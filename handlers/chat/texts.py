@@ -39,7 +39,7 @@ TOKEN_CARD = (
     "{guia}"
     "Informe este código ao dentista. A operadora nunca pede o código por telefone."
 )
-TOKEN_GUIDE_LINE = "Guia {numero} — {dentista} (CRO {cro}){clinica}{procedimentos}\n"
+TOKEN_GUIDE_LINE = "Guia {numero} de {data} — {dentista} (CRO {cro}){clinica}{procedimentos}\n"
 TOKEN_NO_GUIDE_LINE = "Vale para a próxima guia que o dentista lançar para você.\n"
 COPY_BUTTON = "Copiar código"
 NOT_MINE_BUTTON = "Não reconheço esta guia"

@@ -25,8 +25,10 @@ def _guide_line(guide: Guide | GuideSummary) -> str:
         procedures = ", ".join(str(p.get("descricao", "")) for p in guide.procedures)
     else:
         procedures = ", ".join(guide.procedures)
+    registered = guide.created_at if isinstance(guide, Guide) else guide.registered_at
     return texts.TOKEN_GUIDE_LINE.format(
         numero=guide.numero,
+        data=f"{registered.astimezone(BRASILIA):%d/%m/%Y}" if registered else "hoje",
         dentista=guide.dentist_name,
         cro=guide.dentist_cro,
         clinica=f", {guide.clinic}" if guide.clinic else "",

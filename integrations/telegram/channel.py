@@ -144,11 +144,23 @@ class TelegramChannel:
 
     async def render(self, chat_id: str, reply: Reply, update: Update | None = None) -> None:
         if update is not None and update.callback_query is not None:
-            await update.callback_query.answer(reply.notice)
-        for out in reply.messages:
-            if out.delete_message_id:
-                await self._delete(chat_id, out.delete_message_id)
-            await self.send(chat_id, out)
+            try:  # only a toast: an old query must not stop the reply
+                await update.callback_query.answer(reply.notice)
+            except TelegramError:
+                logger.info("could not answer a callback query in chat %s", chat_id)
+        pending = list(reply.messages)
+        try:
+            while pending:
+                out = pending[0]
+                if out.delete_message_id:
+                    await self._delete(chat_id, out.delete_message_id)
+                await self.send(chat_id, out)
+                pending.pop(0)
+        finally:
+            for out in pending[1:] if pending else ():
+                # A code that will never be shown must not stay live (the first one was
+                # already reported by send()).
+                await asyncio.shield(self._chat.delivered(out, TG, error="not sent"))
 
     async def send(self, chat_id: str, out: Outgoing) -> Message | None:
         """Send one message; a message with a code is protected and deleted when it expires."""
@@ -159,8 +171,9 @@ class TelegramChannel:
                 reply_markup=reply_markup(out),
                 protect_content=out.code is not None,
             )
-        except TelegramError as exc:
-            await self._chat.delivered(out, TG, error=f"telegram: {type(exc).__name__}")
+        except BaseException as exc:  # failed, timed out or cancelled: the code is revoked
+            failure = self._chat.delivered(out, TG, error=f"telegram: {type(exc).__name__}")
+            await asyncio.shield(failure)
             raise
         await self._chat.delivered(out, TG)
         if out.expires_at is not None:

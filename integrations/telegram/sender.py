@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from telegram.error import TelegramError
@@ -11,6 +12,8 @@ from token_core.chat_messages import Outgoing
 from token_core.delivery import CodeMessage, DeliveryFailed
 from token_core.models import Channel, Direction
 from token_core.transcripts import Transcripts
+
+logger = logging.getLogger(__name__)
 
 
 class TelegramCodeSender:
@@ -32,10 +35,13 @@ class TelegramCodeSender:
             await self._channel().send(message.destination, card)
         except TelegramError as exc:
             raise DeliveryFailed(f"telegram answered {type(exc).__name__}") from None
-        await self._transcripts.record(
-            Channel.TELEGRAM,
-            message.destination,
-            Direction.OUT,
-            card.text,
-            codes=[message.code.reveal()],
-        )
+        try:
+            await self._transcripts.record(
+                Channel.TELEGRAM,
+                message.destination,
+                Direction.OUT,
+                card.text,
+                codes=[message.code.reveal()],
+            )
+        except Exception:  # the card is delivered: a missing transcript line must not revoke it
+            logger.exception("transcript of a pushed card failed")

@@ -4,6 +4,7 @@ card, "não reconheço", transcripts. Two Dialogue objects over one store stand 
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from bot.composition import Services
@@ -248,3 +249,38 @@ async def test_a_forged_button_for_someone_elses_guide_does_nothing(
     assert texts_of(fraud) == texts_of(chosen) == [texts.GUIDE_GONE]
     assert not await FraudReport.filter(guide_numero=other.numero).exists()
     assert (await services.validator.validate(other.numero, code, Channel.SMS, "x")).ok
+
+
+async def test_a_cpf_typed_at_the_wrong_time_is_erased_anyway(
+    services: Services, world: World
+) -> None:
+    cpf = refs.cpf()
+    await world.beneficiary(cpf=cpf, mobile="(41) 98857-5949")
+    early = await Chat(services).say(cpf)
+    assert early.messages[0].delete_message_id and texts_of(early)[0] == texts.CPF_DELETED
+    chat = Chat(services)
+    await chat.link(cpf)
+    late = await chat.say(Cpf.parse(cpf).formatted)
+    assert late.messages[0].delete_message_id and texts_of(late)[0] == texts.CPF_DELETED
+
+
+async def test_words_while_the_cpf_is_awaited_are_not_taken_for_a_cpf(
+    services: Services,
+) -> None:
+    chat = Chat(services)
+    await chat.share_contact()
+    reply = await chat.say("ajuda")
+    assert texts_of(reply) == [texts.ASK_CPF] and reply.messages[0].delete_message_id is None
+
+
+async def test_a_double_tap_on_not_mine_is_one_report(services: Services, world: World) -> None:
+    cpf = refs.cpf()
+    ben = await world.beneficiary(cpf=cpf, mobile="(41) 98857-5949")
+    guide = await world.guide(ben)
+    chat = Chat(services)
+    await chat.link(cpf)
+    await chat.say("token")
+    await asyncio.gather(
+        chat.send(callback_data=f"f:{guide.numero}"), chat.send(callback_data=f"f:{guide.numero}")
+    )
+    assert await FraudReport.filter(beneficiary_id=ben.id).count() == 1

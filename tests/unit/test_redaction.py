@@ -39,3 +39,8 @@ def test_no_valid_cpf_survives_masking(nine: str, before: str, after: str) -> No
     for form in (cpf, formatted):
         masked = mask_sensitive(f"{before} {form} {after}")
         assert cpf not in masked.replace(".", "").replace("-", "")
+
+
+def test_a_code_typed_with_a_space_is_hidden_but_guide_numbers_stay() -> None:
+    assert mask_sensitive("o código é 123 456") == "o código é •••••••"
+    assert mask_sensitive("Guia GTO-2026-000101 de hoje") == "Guia GTO-2026-000101 de hoje"
