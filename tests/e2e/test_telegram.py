@@ -5,6 +5,7 @@ read from a Bot API peer on 127.0.0.1, the code validated through the dentist AP
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.logs import pin_parameter_loggers
 from handlers.chat import texts
 from tests.conftest import World
 from tests.peers.telegram_api import TelegramApi
@@ -282,3 +284,23 @@ async def test_receipts_and_pushed_cards_are_in_the_transcript_masked(
     written = await texts_now()
     assert any("código de segurança: ••••••" in t for t in written)
     assert not any(code in t for t in written)
+
+
+async def test_debug_logs_of_a_telegram_session_hold_no_cpf_phone_or_code(
+    server: RunningServer,
+    telegram: TelegramApi,
+    world: World,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pin_parameter_loggers()  # what the service does at start-up
+    caplog.set_level(logging.DEBUG)
+    cpf = refs.cpf()
+    await world.guide(await world.beneficiary(cpf=cpf, mobile="(41) 98857-5949"))
+    chat = TelegramChat(server, telegram)
+    await chat.link(Cpf.parse(cpf).formatted)
+    [card] = await chat.say("gerar token")
+    code = CODE.search(card["text"]).group(1)  # type: ignore[union-attr]
+    logged = "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
+    assert "audit chat.linked" in logged  # the capture is real
+    for secret in (cpf, Cpf.parse(cpf).formatted, "5541988575949", "988575949", code):
+        assert secret not in logged, secret
