@@ -51,7 +51,9 @@ def token_policy(settings: Settings) -> TokenPolicy:
 async def open_store(settings: Settings) -> EphemeralStore:
     if not settings.redis.url:
         return InProcessStore()
-    store = RedisStore.from_url(settings.redis.url, settings.redis.prefix)
+    store = RedisStore.from_url(
+        settings.redis.url, settings.redis.prefix, max_connections=settings.redis.max_connections
+    )
     await store.ping()
     return store
 

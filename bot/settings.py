@@ -49,6 +49,7 @@ class DatabaseSettings(_Section):
 class RedisSettings(_Section):
     url: str = ""
     prefix: str = "odontoken:"
+    max_connections: int = Field(default=200, ge=1)
 
 
 class ServerSettings(_Section):
@@ -103,6 +104,7 @@ class TelegramSettings(_Section):
     mode: Literal["webhook", "polling"] = "webhook"
     webhook_secret: str = Field(default="", repr=False)
     public_url: str = ""
+    max_messages_per_second: float = Field(default=30, ge=0)
 
 
 class PortalSettings(_Section):

@@ -43,7 +43,13 @@ def setup_telegram(app: web.Application, settings: Settings) -> None:
         services = app[SERVICES]
         dialogue = Dialogue(services, ttl_minutes=max(round(settings.tokens.ttl_seconds / 60), 1))
         channel = TelegramChannel.build(
-            tg.token, tg.base_url, app[HTTP_SESSION], dialogue, services.store, texts.ERROR
+            tg.token,
+            tg.base_url,
+            app[HTTP_SESSION],
+            dialogue,
+            services.store,
+            texts.ERROR,
+            tg.max_messages_per_second,
         )
         app[TELEGRAM] = channel
         webhook = f"{tg.public_url.rstrip('/')}{WEBHOOK_PATH}" if tg.public_url else None

@@ -48,8 +48,7 @@ class Dialogue:
         try:
             return await self._handle(msg)
         finally:
-            if await self._services.store.get(lock) == owner:
-                await self._services.store.delete(lock)
+            await self._services.store.delete_if(lock, owner)
 
     async def _handle(self, msg: Incoming) -> Reply:
         link = await self._services.linking.active_link(msg.channel, msg.chat_id)

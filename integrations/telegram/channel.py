@@ -76,6 +76,7 @@ class TelegramChannel:
         chat: ChatHandler,
         store: EphemeralStore,
         error_text: str,
+        max_messages_per_second: float = 30,
     ) -> TelegramChannel:
         application = (
             Application.builder()
@@ -83,7 +84,13 @@ class TelegramChannel:
             .base_url(base_url)
             .request(AiohttpRequest(session))
             .get_updates_request(AiohttpRequest(session, read_timeout=35))
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(
+                AIORateLimiter(
+                    overall_max_rate=max_messages_per_second,
+                    overall_time_period=1 if max_messages_per_second else 0,
+                    max_retries=3,
+                )
+            )
             .concurrent_updates(PerChatUpdateProcessor())
             .updater(None)
             .build()

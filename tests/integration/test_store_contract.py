@@ -226,3 +226,12 @@ async def test_a_subscriber_receives_what_is_published_after_it_subscribed(
     await any_store.publish(topic, "again")
     assert await asyncio.wait_for(anext(stream), 2) == "again"
     await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_delete_if_releases_only_ones_own_value(any_store: EphemeralStore) -> None:
+    key = f"lock:{refs.suffix()}"
+    await any_store.set(key, "mine", 30)
+    assert await any_store.delete_if(key, "theirs") is False
+    assert await any_store.get(key) == "mine"
+    assert await any_store.delete_if(key, "mine") is True
+    assert await any_store.get(key) is None

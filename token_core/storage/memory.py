@@ -179,6 +179,10 @@ class InProcessStore:
     async def set(self, key: str, value: str, ttl: float) -> None:
         self._set(self._keys.plain(key), value, ttl)
 
+    async def delete_if(self, key: str, value: str) -> bool:
+        full = self._keys.plain(key)
+        return self._get(full) == value and self._delete(full) > 0
+
     async def delete(self, key: str) -> bool:
         return self._delete(self._keys.plain(key)) > 0
 

@@ -113,4 +113,7 @@ class EphemeralStore(Protocol):
 
     async def delete(self, key: str) -> bool: ...
 
+    async def delete_if(self, key: str, value: str) -> bool:
+        """Delete `key` only while it still holds `value` (releasing a lock one owns)."""
+
     async def close(self) -> None: ...

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from token_core.storage.keys import Keys
 from token_core.storage.ports import (
@@ -82,6 +82,12 @@ redis.call('DEL', KEYS[3])
 return 1
 """
 
+# KEYS: key. ARGV: expected value.
+_DELETE_IF = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 # KEYS: counter. ARGV: limit, window ms. Returns 0 when allowed, else ms until allowed.
 _HIT = """
 local n = redis.call('INCR', KEYS[1])
@@ -106,11 +112,18 @@ class RedisStore:
         self._put = client.register_script(_PUT_CODE)
         self._revoke = client.register_script(_REVOKE)
         self._restore = client.register_script(_RESTORE)
+        self._delete_if = client.register_script(_DELETE_IF)
         self._hit = client.register_script(_HIT)
 
     @classmethod
-    def from_url(cls, url: str, prefix: str) -> RedisStore:
-        return cls(Redis.from_url(url, decode_responses=True), prefix)
+    def from_url(
+        cls, url: str, prefix: str, max_connections: int = 200, wait_seconds: float = 5.0
+    ) -> RedisStore:
+        """A client whose pool makes a burst wait for a free connection instead of failing."""
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=wait_seconds, decode_responses=True
+        )
+        return cls(Redis.from_pool(pool), prefix)  # the client owns (and closes) the pool
 
     async def ping(self) -> None:
         await self._redis.ping()
@@ -229,6 +242,9 @@ class RedisStore:
 
     async def set(self, key: str, value: str, ttl: float) -> None:
         await self._redis.set(self._keys.plain(key), value, px=_ms(ttl))
+
+    async def delete_if(self, key: str, value: str) -> bool:
+        return bool(await self._delete_if(keys=[self._keys.plain(key)], args=[value]))
 
     async def delete(self, key: str) -> bool:
         return bool(await self._redis.delete(self._keys.plain(key)))
