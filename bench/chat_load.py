@@ -20,11 +20,11 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.seeding import beneficiaries_with_guides
 from handlers.chat import texts
 from tests.peers.telegram_api import TelegramApi
 from tests.peers.telegram_rules import Params
-from token_core.identity import cpf_with_check_digits
-from token_core.models import Beneficiary, Channel, ChatLink, Guide
+from token_core.models import Channel, ChatLink
 from token_core.secrets import Keyring
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,30 +168,7 @@ class Load:
 async def seed_linked(count: int, keyring: Keyring) -> tuple[list[int], list[int]]:
     """`count` beneficiaries with one guide awaiting a token, each linked to two chats: the first
     list asks "minhas guias", the second "gerar token"."""
-    run = random.randbytes(3).hex()
-    await Beneficiary.bulk_create(
-        [
-            Beneficiary(
-                carteirinha=f"C{run}{i:07d}",
-                cpf_hash=keyring.cpf_lookup(cpf_with_check_digits(f"{i + 1:09d}")),
-                cpf_masked="***.000.000-**",
-                name=f"Bench {i}",
-                mobile="+5541988575949",
-            )
-            for i in range(count)
-        ],
-        batch_size=1000,
-    )
-    ids = list(
-        await Beneficiary.filter(carteirinha__startswith=f"C{run}")
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    guides = [
-        Guide(numero=f"H{run}{i:07d}", beneficiary_id=b, dentist_name="Dra. Bench", dentist_cro="1")
-        for i, b in enumerate(ids)
-    ]
-    await Guide.bulk_create(guides, batch_size=1000)
+    ids = [b for b, _ in await beneficiaries_with_guides(count, keyring)]
     guias, token = new_chats(count), new_chats(count)
     links = [
         ChatLink(channel=Channel.TELEGRAM, chat_id=str(chat), beneficiary_id=b)

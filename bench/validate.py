@@ -21,12 +21,12 @@ import socket
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bench.load import Request, run_load
+from bench.seeding import beneficiaries_with_guides
 from tests.support.backends import (
     REDIS_URL,
     TEST_PEPPER,
@@ -37,9 +37,8 @@ from tests.support.backends import (
 from token_core.clients import ClientRegistry, SecretBox, new_key
 from token_core.database import close_database, migrate, open_database
 from token_core.guides import GuideService
-from token_core.identity import cpf_with_check_digits
 from token_core.issuance import TokenIssuer
-from token_core.models import Beneficiary, Channel, Guide
+from token_core.models import Channel
 from token_core.policy import TokenPolicy
 from token_core.secrets import Keyring
 from token_core.signing import signed_headers
@@ -57,40 +56,11 @@ def free_port() -> int:
 
 async def seed(count: int, store: RedisStore, keyring: Keyring) -> list[tuple[str, str]]:
     """`count` beneficiaries with one guide each and a live code per guide."""
-    run = uuid.uuid4().hex[:6]
-    await Beneficiary.bulk_create(
-        [
-            Beneficiary(
-                carteirinha=f"B{run}{i:08d}",
-                cpf_hash=keyring.cpf_lookup(cpf_with_check_digits(f"{i + 1:09d}")),
-                cpf_masked="***.000.000-**",
-                name=f"Bench {i}",
-                mobile="+5541988575949",
-            )
-            for i in range(count)
-        ],
-        batch_size=1000,
-    )
-    ids = dict(
-        await Beneficiary.filter(carteirinha__startswith=f"B{run}").values_list("carteirinha", "id")
-    )
-    await Guide.bulk_create(
-        [
-            Guide(
-                numero=f"G{run}{i:08d}",
-                beneficiary_id=ids[f"B{run}{i:08d}"],
-                dentist_name="Dra. Bench",
-                dentist_cro="PR-1",
-                procedures=[],
-            )
-            for i in range(count)
-        ],
-        batch_size=1000,
-    )
+    numeros = [n for _, n in await beneficiaries_with_guides(count, keyring)]
     issuer = TokenIssuer(store, keyring, TokenPolicy(), GuideService(store))
     codes: list[tuple[str, str]] = []
     for start in range(0, count, 200):
-        batch = [f"G{run}{i:08d}" for i in range(start, min(start + 200, count))]
+        batch = numeros[start : start + 200]
         issued = await asyncio.gather(*(issuer.for_guide(n, Channel.SMS, "bench") for n in batch))
         codes += [(n, i.code.reveal()) for n, i in zip(batch, issued, strict=True)]
     return codes
