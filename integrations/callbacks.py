@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -21,6 +22,7 @@ from tortoise.expressions import F
 from yarl import URL
 
 from token_core.models import OutboxEvent
+from token_core.outbox import INTERNAL_EVENTS
 from token_core.signing import signed_headers
 
 logger = logging.getLogger(__name__)
@@ -33,31 +35,33 @@ JITTER = 0.1  # up to 10 % shorter, so retries of a burst spread out
 _random = random.SystemRandom()
 
 
-class CallbackDispatcher:
-    """Posts outbox events to `url`, signed as `client_id`, until the receiver answers 2xx."""
+class OutboxWorker:
+    """Claims due outbox events of its kinds one at a time (a lease, so several workers can run)
+    and hands each to `_post` until it succeeds, backing off between attempts.
+    """
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
-        url: str,
-        client_id: str,
-        secret: str,
         timeout: float,
         max_backoff: float,
         poll_seconds: float,
         lease_seconds: float = 30,
+        *,
+        only: Collection[str] | None = None,
+        skip: Collection[str] = (),
     ) -> None:
         if lease_seconds <= timeout:
             raise ValueError("lease_seconds must exceed timeout, or a slow call loses its claim")
-        self._session = session
-        self._url = url
-        self._target = URL(url).raw_path_qs
-        self._client_id = client_id
-        self._secret = secret
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_backoff = max_backoff
         self._poll_seconds = poll_seconds
         self._lease = timedelta(seconds=lease_seconds)
+        self._only = list(only) if only is not None else None
+        self._skip = list(skip)
+
+    async def _post(self, event: OutboxEvent) -> str | None:
+        """Deliver one event; None when done, otherwise a short reason to retry later."""
+        raise NotImplementedError
 
     async def dispatch_due(self, limit: int = 50) -> int:
         """One pass over the due events, in id order; returns how many were delivered."""
@@ -79,11 +83,12 @@ class CallbackDispatcher:
 
     async def _pass(self, limit: int, stop: asyncio.Event | None) -> int:
         now = datetime.now(UTC)
-        due = (
-            await OutboxEvent.filter(delivered_at__isnull=True, available_at__lte=now)
-            .order_by("id")
-            .limit(limit)
-        )
+        query = OutboxEvent.filter(delivered_at__isnull=True, available_at__lte=now)
+        if self._only is not None:
+            query = query.filter(event_type__in=self._only)
+        if self._skip:
+            query = query.exclude(event_type__in=self._skip)
+        due = await query.order_by("id").limit(limit)
         delivered = 0
         for event in due:
             if stop is not None and stop.is_set():
@@ -128,6 +133,35 @@ class CallbackDispatcher:
             logger.warning("callback %s lease expired during the call", event.event_id)
         return 0
 
+    def _backoff(self, attempts: int) -> float:
+        """1 s, 2 s, 4 s … capped at max_backoff, shortened by up to JITTER."""
+        base = min(self._max_backoff, FIRST_BACKOFF_SECONDS * 2.0 ** min(attempts - 1, 30))
+        return base * (1 - _random.uniform(0, JITTER))
+
+
+class CallbackDispatcher(OutboxWorker):
+    """Posts outbox events to `url`, signed as `client_id`, until the receiver answers 2xx.
+    Internal events (`INTERNAL_EVENTS`) are not the dentist system's and are left alone.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        client_id: str,
+        secret: str,
+        timeout: float,
+        max_backoff: float,
+        poll_seconds: float,
+        lease_seconds: float = 30,
+    ) -> None:
+        super().__init__(timeout, max_backoff, poll_seconds, lease_seconds, skip=INTERNAL_EVENTS)
+        self._session = session
+        self._url = url
+        self._target = URL(url).raw_path_qs
+        self._client_id = client_id
+        self._secret = secret
+
     async def _post(self, event: OutboxEvent) -> str | None:
         """Send one event; None on a 2xx, otherwise a short reason (no URL, no payload)."""
         body = _body(event)
@@ -149,11 +183,6 @@ class CallbackDispatcher:
         except aiohttp.ClientError as exc:
             return f"connection error: {type(exc).__name__}"
         return None if 200 <= status < 300 else f"HTTP {status}"
-
-    def _backoff(self, attempts: int) -> float:
-        """1 s, 2 s, 4 s … capped at max_backoff, shortened by up to JITTER."""
-        base = min(self._max_backoff, FIRST_BACKOFF_SECONDS * 2.0 ** min(attempts - 1, 30))
-        return base * (1 - _random.uniform(0, JITTER))
 
 
 def _body(event: OutboxEvent) -> bytes:

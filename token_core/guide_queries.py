@@ -16,7 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from token_core import audit, outbox
-from token_core.models import AuditKind, Channel, GuideStatus
+from token_core.models import AuditKind, Channel, ChatLink, GuideStatus
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -44,6 +44,11 @@ WITH upd AS (
 ), event AS (
   INSERT INTO outbox_event (event_id, event_type, payload, created_at, available_at, attempts)
   SELECT $9::uuid, 'guia.validada', $10::jsonb, $1, $1, 0 FROM upd
+), receipt AS (
+  INSERT INTO outbox_event (event_id, event_type, payload, created_at, available_at, attempts)
+  SELECT $11::uuid, 'recibo.chat', $12::jsonb, $1, $1, 0 FROM upd
+   WHERE EXISTS (SELECT 1 FROM chat_link l JOIN guide g ON g.beneficiary_id = l.beneficiary_id
+                  WHERE g.id = $4 AND l.revoked_at IS NULL)
 )
 SELECT count(*) AS changed FROM upd
 """
@@ -162,6 +167,8 @@ async def record_validation(
                 json.dumps({"scope": scope_kind}),
                 str(uuid.uuid4()),
                 json.dumps(payload, ensure_ascii=False),
+                str(uuid.uuid4()),
+                json.dumps({"numero": guide.numero}),
             ],
         )
         changed = bool(rows[0]["changed"])
@@ -187,4 +194,6 @@ async def record_validation(
                 scope=scope_kind,
             )
             await outbox.enqueue(outbox.EventType.GUIDE_VALIDATED, payload)
+            if await ChatLink.filter(beneficiary_id=guide.beneficiary_id, revoked_at=None).exists():
+                await outbox.enqueue(outbox.EventType.CHAT_RECEIPT, {"numero": guide.numero})
     return changed

@@ -16,6 +16,11 @@ class EventType(enum.StrEnum):
     GUIDE_VALIDATED = "guia.validada"
     TOKEN_SENT = "token.enviado"
     FRAUD_REPORTED = "fraude.reportada"
+    CHAT_RECEIPT = "recibo.chat"  # internal: our chat channels tell the beneficiary
+
+
+# Events for our own workers, never posted to the dentist system.
+INTERNAL_EVENTS = frozenset({EventType.CHAT_RECEIPT.value})
 
 
 def iso_utc(moment: datetime) -> str:

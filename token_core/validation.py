@@ -17,7 +17,6 @@ from token_core.secrets import Keyring, new_validation_code, normalise_code_inpu
 from token_core.storage.ports import AttemptStatus, Candidate, EphemeralStore, Scope
 
 logger = logging.getLogger(__name__)
-VALIDATED_TOPIC = "guide.validated"
 
 
 class ValidationStatus(enum.StrEnum):
@@ -178,12 +177,6 @@ class TokenValidator:
                 reason=refusal.status,
             )
             return refusal
-        # Live, best effort: chat channels send the beneficiary a receipt. The guide is
-        # validated already, so a failure here must not turn the answer into an error.
-        try:
-            await self._store.publish(VALIDATED_TOPIC, guide.numero)
-        except Exception:
-            logger.exception("could not announce the validation of guide %s", guide.numero)
         return ValidationResult(
             ValidationStatus.VALID, guide.numero, validated_at=now, validation_code=validation_code
         )

@@ -6,20 +6,10 @@ from handlers.chat import texts
 from token_core.chat_messages import Outgoing
 from token_core.issuance import BRASILIA
 from token_core.models import Channel, ChatLink, Guide, GuideStatus
-from token_core.storage.ports import EphemeralStore
-
-CLAIM_SECONDS = 7 * 24 * 3600
 
 
-async def receipts_for(
-    numero: str, channel: Channel, store: EphemeralStore
-) -> list[tuple[str, Outgoing]]:
-    """(chat id, message) for every chat of `channel` linked to the guide's beneficiary.
-
-    Every worker hears the event; the first to claim it in the shared store sends the receipt.
-    """
-    if not await store.set_if_absent(f"receipt:{channel.value}:{numero}", "1", CLAIM_SECONDS):
-        return []
+async def receipt_messages(numero: str, channel: Channel) -> list[tuple[str, Outgoing]]:
+    """(chat id, message) for every chat of `channel` linked to the guide's beneficiary."""
     guide = await Guide.get_or_none(numero=numero)
     if guide is None or guide.status is not GuideStatus.VALIDATED or guide.validated_at is None:
         return []

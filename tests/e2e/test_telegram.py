@@ -8,6 +8,7 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from tests.peers.telegram_api import TelegramApi
 from tests.support import refs
 from tests.support.server import RunningServer, running_server, server_settings
 from token_core.identity import Cpf
-from token_core.models import TranscriptEntry
+from token_core.models import OutboxEvent, TranscriptEntry
 
 TOKEN = "123456:TEST-token"
 SECRET = "webhook-secret-0123456789"
@@ -31,6 +32,14 @@ CODE = re.compile(r"código de segurança: (\d{6})")
 async def telegram() -> AsyncIterator[TelegramApi]:
     async with TelegramApi(token=TOKEN) as peer:
         yield peer
+
+
+@pytest.fixture(autouse=True)
+async def _no_receipts_of_other_tests() -> None:
+    """Receipt events other tests left in the shared database are not this test's."""
+    await OutboxEvent.filter(event_type="recibo.chat", delivered_at=None).update(
+        delivered_at=datetime.now(UTC)
+    )
 
 
 @pytest.fixture
