@@ -22,7 +22,7 @@ from tortoise.expressions import F
 from yarl import URL
 
 from token_core.models import OutboxEvent
-from token_core.outbox import INTERNAL_EVENTS
+from token_core.outbox import INTERNAL_EVENTS, iso_utc
 from token_core.signing import signed_headers
 
 logger = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class CallbackDispatcher(OutboxWorker):
 
 
 def _body(event: OutboxEvent) -> bytes:
-    created = event.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    created = iso_utc(event.created_at)
     document = {
         "id": str(event.event_id),
         "tipo": event.event_type,

@@ -7,7 +7,8 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from token_core import audit, outbox
-from token_core.models import AuditKind, Beneficiary, Channel, FraudReport
+from token_core.errors import GuideNotFound
+from token_core.models import AuditKind, Beneficiary, Channel, FraudReport, Guide
 from token_core.storage.ports import EphemeralStore, Scope
 
 
@@ -18,7 +19,13 @@ class FraudReports:
     async def report(
         self, beneficiary: Beneficiary, guide: str | None, channel: Channel, chat_id: str
     ) -> FraudReport | None:
-        """Report once per beneficiary and guide in ten minutes (a double tap is one report)."""
+        """Report once per beneficiary and guide in ten minutes (a double tap is one report);
+        None for a repeat. A guide that is not the beneficiary's raises GuideNotFound.
+        """
+        if guide is not None and not await Guide.exists(
+            numero=guide, beneficiary_id=beneficiary.id
+        ):
+            raise GuideNotFound()
         once = f"fraud:{beneficiary.carteirinha}:{guide or '*'}"
         if not await self._store.set_if_absent(once, "1", 600):
             return None

@@ -24,6 +24,7 @@ from token_core.errors import (
     InvalidPhone,
     RateLimited,
 )
+from token_core.outbox import iso_utc
 
 
 class ApiError(Exception):
@@ -68,7 +69,7 @@ def from_domain(exc: DomainError) -> ApiError:
                 409,
                 "GUIA_JA_VALIDADA",
                 message,
-                validada_em=validated.isoformat().replace("+00:00", "Z") if validated else None,
+                validada_em=iso_utc(validated) if validated else None,
             )
         case GuideConflict():
             return ApiError(409, "GUIA_CONFLITANTE", message)

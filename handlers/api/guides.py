@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 
@@ -14,6 +14,7 @@ from handlers.api.schemas import GuiaIn, TokenEnviadoOut, TokenPedidoIn, Validac
 from handlers.appkeys import API_CONFIG, CLIENT_ID, SERVICES
 from token_core.guides import GuideDraft
 from token_core.models import Channel
+from token_core.outbox import iso_utc
 from token_core.sending import SendRequest, reachability
 from token_core.validation import ValidationResult, ValidationStatus
 
@@ -78,8 +79,7 @@ async def post_validation(request: web.Request) -> web.Response:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    """The same form the response models give a datetime: ISO 8601, UTC as "Z"."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+    return iso_utc(moment) if moment else None
 
 
 def validation_error(result: ValidationResult) -> ApiError:

@@ -7,6 +7,7 @@ any worker can take the next message of a chat.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -18,9 +19,11 @@ from handlers.chat.state import StateStore
 from handlers.chat.token_flow import FRAUD_PREFIX, GUIDE_PREFIX, TokenFlow
 from token_core import audit
 from token_core.chat_messages import Incoming, Outgoing, Reply
+from token_core.contacts import CHAT_CHANNELS
 from token_core.guides import awaiting_guides
 from token_core.issuance import BRASILIA
 from token_core.models import AuditKind, Beneficiary, Channel, Direction
+from token_core.outbox import iso_utc
 from token_core.redaction import looks_like_cpf
 from token_core.services import Services
 
@@ -109,7 +112,7 @@ class Dialogue:
                 return Reply((await self._human(msg, beneficiary),))
             case Intent.UNLINK:
                 await self._services.linking.unlink(msg.channel, msg.chat_id)
-                canal = texts.CHANNEL_NAMES.get(msg.channel.value, "chat")
+                canal = CHAT_CHANNELS.get(msg.channel, "chat")
                 return Reply((ask_contact(texts.UNLINKED.format(canal=canal)),))
         return Reply((Outgoing(texts.HELP, menu=texts.MENU),))
 
@@ -136,7 +139,8 @@ class Dialogue:
         )
         await self._services.store.publish(
             HANDOFF_TOPIC,
-            f'{{"canal": "{msg.channel.value}", "chat": "{msg.chat_id}", '
-            f'"em": "{datetime.now(UTC).isoformat()}"}}',
+            json.dumps(
+                {"canal": msg.channel.value, "chat": msg.chat_id, "em": iso_utc(datetime.now(UTC))}
+            ),
         )
         return Outgoing(texts.HUMAN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.chat import texts
 from handlers.chat.state import DialogueState, StateStore
 from token_core.chat_messages import Incoming, Outgoing, Reply
+from token_core.contacts import CHAT_CHANNELS
 from token_core.errors import InvalidCpf, InvalidPhone
 from token_core.identity import Cpf, Mobile
 from token_core.issuance import format_retry
@@ -63,7 +64,7 @@ class LinkingFlow:
                 assert result.beneficiary is not None
                 await self._states.clear(msg.channel, msg.chat_id)
                 first_name = result.beneficiary.name.split()[0]
-                canal = texts.CHANNEL_NAMES.get(msg.channel.value, "chat")
+                canal = CHAT_CHANNELS.get(msg.channel, "chat")
                 welcome = Outgoing(
                     texts.LINKED.format(nome=first_name, canal=canal), menu=texts.MENU
                 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 SHARE_CONTACT_BUTTON = "📱 Compartilhar meu contato"
 MENU = ("Gerar token", "Minhas guias", "Atendente", "Ajuda")
-CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
 
 WELCOME = (
     "Olá! Eu gero o código de segurança (token) para liberar o seu tratamento odontológico.\n"

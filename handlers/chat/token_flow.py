@@ -106,11 +106,9 @@ class TokenFlow:
 
     async def not_mine(self, msg: Incoming, beneficiary: Beneficiary, target: str) -> Reply:
         numero = None if target == NEXT_GUIDE else target
-        if numero is not None and not await Guide.exists(
-            numero=numero, beneficiary_id=beneficiary.id
-        ):
-            # Button data comes back from the client: only the person's own guides count.
+        try:
+            await self._fraud.report(beneficiary, numero, msg.channel, msg.chat_id)
+        except GuideNotFound:  # forged button data: not one of the person's guides
             return Reply((Outgoing(texts.GUIDE_GONE),), notice=texts.GUIDE_GONE)
-        await self._fraud.report(beneficiary, numero, msg.channel, msg.chat_id)
         thanks = Outgoing(texts.FRAUD_THANKS, delete_message_id=msg.message_id)
         return Reply((thanks,), notice=texts.FRAUD_THANKS.split("\n")[0])
