@@ -59,9 +59,9 @@ from tests.support.backends import (
     redis_cleanup,
     redis_prefix,
 )
-from token_core.clients import new_key
-from token_core.database import close_database, migrate, open_database
-from token_core.secrets import Keyring
+from token_core.access.clients import new_key
+from token_core.codes.generation import Keyring
+from token_core.persistence.database import close_database, migrate, open_database
 
 TOKEN = "123456:bench-token"
 SECRET = "bench-webhook-secret-0123456789"

@@ -24,8 +24,8 @@ from bench.seeding import beneficiaries_with_guides
 from handlers.chat import texts
 from tests.peers.telegram_api import TelegramApi
 from tests.peers.telegram_rules import Params
-from token_core.models import Channel, ChatLink
-from token_core.secrets import Keyring
+from token_core.codes.generation import Keyring
+from token_core.persistence.models import Channel, ChatLink
 
 ROOT = Path(__file__).resolve().parent.parent
 Sends = list[tuple[int, bytes]]  # (chat id, update JSON)

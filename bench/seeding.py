@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from token_core.identity import cpf_with_check_digits
-from token_core.models import Beneficiary, Guide
-from token_core.secrets import Keyring
+from token_core.codes.generation import Keyring
+from token_core.persistence.models import Beneficiary, Guide
+from token_core.registry.identity import cpf_with_check_digits
 
 
 async def beneficiaries_with_guides(count: int, keyring: Keyring) -> list[tuple[int, str]]:

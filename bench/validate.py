@@ -34,14 +34,14 @@ from tests.support.backends import (
     redis_cleanup,
     redis_prefix,
 )
-from token_core.clients import ClientRegistry, SecretBox, new_key
-from token_core.database import close_database, migrate, open_database
-from token_core.guides import GuideService
-from token_core.issuance import TokenIssuer
-from token_core.models import Channel
-from token_core.policy import TokenPolicy
-from token_core.secrets import Keyring
-from token_core.signing import signed_headers
+from token_core.access.clients import ClientRegistry, SecretBox, new_key
+from token_core.access.signing import signed_headers
+from token_core.codes.generation import Keyring
+from token_core.codes.issuance import TokenIssuer
+from token_core.codes.policy import TokenPolicy
+from token_core.guides.service import GuideService
+from token_core.persistence.database import close_database, migrate, open_database
+from token_core.persistence.models import Channel
 from token_core.storage.redis_store import RedisStore
 
 ROOT = Path(__file__).resolve().parent.parent

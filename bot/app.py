@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from bot.channels import build_dispatcher, build_senders
 from bot.composition import build_services, open_store, prepare_data_dir
+from bot.outbound import build_dispatcher, build_senders
 from bot.settings import Settings
 from bot.telegram import setup_telegram, telegram_sender
 from handlers.api.routes import MIDDLEWARES, setup_api
@@ -27,10 +27,10 @@ from handlers.appkeys import (
     PortalConfig,
 )
 from handlers.portal.routes import setup_portal
-from token_core.database import close_database, open_database
-from token_core.models import Channel
+from token_core.chat.transcripts import Transcripts
+from token_core.persistence.database import close_database, open_database
+from token_core.persistence.models import Channel
 from token_core.storage.ports import EphemeralStore
-from token_core.transcripts import Transcripts
 
 logger = logging.getLogger(__name__)
 

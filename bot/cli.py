@@ -17,9 +17,9 @@ from bot.app import create_app
 from bot.composition import Services, running_services
 from bot.logs import configure_logging
 from bot.settings import ConfigError, Settings, load_settings
-from token_core.clients import ClientError
+from token_core.access.clients import ClientError
 from token_core.demo import load_demo
-from token_core.registry import ImportReport, RegistryFormatError, import_registry
+from token_core.registry.importer import ImportReport, RegistryFormatError, import_registry
 
 logger = logging.getLogger("odontoken")
 
@@ -99,7 +99,7 @@ async def _print_demo(services: Services) -> None:
 
 
 def _mask_e164(e164: str) -> str:
-    from token_core.identity import Mobile
+    from token_core.registry.identity import Mobile
 
     return Mobile(e164).masked
 

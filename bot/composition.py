@@ -9,24 +9,24 @@ from pathlib import Path
 
 from bot.secret_values import resolve_pepper, resolve_secrets_keys
 from bot.settings import Settings
-from token_core.clients import ClientRegistry, SecretBox, new_key
-from token_core.contacts import ContactRules
-from token_core.database import close_database, migrate, open_database
-from token_core.delivery import CodeSender
-from token_core.fraud import FraudReports
-from token_core.guides import GuideService
-from token_core.issuance import TokenIssuer
-from token_core.linking import ChatLinking
-from token_core.models import Channel
-from token_core.policy import TokenPolicy
-from token_core.secrets import Keyring
-from token_core.sending import CodeSending
+from token_core.access.clients import ClientRegistry, SecretBox, new_key
+from token_core.chat.fraud import FraudReports
+from token_core.chat.linking import ChatLinking
+from token_core.chat.transcripts import Transcripts
+from token_core.codes.generation import Keyring
+from token_core.codes.issuance import TokenIssuer
+from token_core.codes.policy import TokenPolicy
+from token_core.codes.validation import TokenValidator
+from token_core.delivery.contacts import ContactRules
+from token_core.delivery.port import CodeSender
+from token_core.delivery.sending import CodeSending
+from token_core.guides.service import GuideService
+from token_core.persistence.database import close_database, migrate, open_database
+from token_core.persistence.models import Channel
 from token_core.services import Services
 from token_core.storage.memory import InProcessStore
 from token_core.storage.ports import EphemeralStore
 from token_core.storage.redis_store import RedisStore
-from token_core.transcripts import Transcripts
-from token_core.validation import TokenValidator
 
 logger = logging.getLogger(__name__)
 

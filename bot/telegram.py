@@ -20,10 +20,10 @@ from integrations.callbacks import OutboxWorker
 from integrations.telegram.channel import TelegramChannel
 from integrations.telegram.sender import TelegramCodeSender
 from integrations.telegram.webhook import WEBHOOK_PATH, webhook_view
-from token_core.models import Channel, Direction, OutboxEvent
+from token_core.chat.transcripts import Transcripts
 from token_core.outbox import EventType
+from token_core.persistence.models import Channel, Direction, OutboxEvent
 from token_core.services import Services
-from token_core.transcripts import Transcripts
 
 logger = logging.getLogger(__name__)
 TG = Channel.TELEGRAM

@@ -21,9 +21,9 @@ import aiohttp
 from tortoise.expressions import F
 from yarl import URL
 
-from token_core.models import OutboxEvent
+from token_core.access.signing import signed_headers
 from token_core.outbox import INTERNAL_EVENTS, iso_utc
-from token_core.signing import signed_headers
+from token_core.persistence.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from integrations.messages import render_email, render_sms
-from token_core.delivery import CodeMessage
-from token_core.identity import Mobile, mask_email
-from token_core.models import Channel
+from token_core.delivery.port import CodeMessage
+from token_core.persistence.models import Channel
+from token_core.registry.identity import Mobile, mask_email
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Literal
 import aiosmtplib
 
 from integrations.messages import render_email
-from token_core.delivery import CodeMessage, DeliveryFailed
-from token_core.identity import mask_email
+from token_core.delivery.port import CodeMessage, DeliveryFailed
+from token_core.registry.identity import mask_email
 
 logger = logging.getLogger(__name__)
 

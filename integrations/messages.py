@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from token_core.delivery import CodeMessage
+from token_core.delivery.port import CodeMessage
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _BRASILIA = "America/Sao_Paulo"

@@ -13,8 +13,8 @@ import aiohttp
 from integrations.console_outbox import ConsoleSender
 from integrations.email_smtp import SmtpEmailSender, SmtpSecurity
 from integrations.sms_zenvia import ZenviaSmsSender
-from token_core.delivery import CodeSender
-from token_core.models import Channel
+from token_core.delivery.port import CodeSender
+from token_core.persistence.models import Channel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

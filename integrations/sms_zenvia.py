@@ -7,8 +7,8 @@ import logging
 import aiohttp
 
 from integrations.messages import render_sms
-from token_core.delivery import CodeMessage, DeliveryFailed
-from token_core.identity import Mobile
+from token_core.delivery.port import CodeMessage, DeliveryFailed
+from token_core.registry.identity import Mobile
 
 logger = logging.getLogger(__name__)
 

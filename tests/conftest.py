@@ -9,12 +9,12 @@ import pytest
 
 from bot.composition import Services, assemble
 from tests.support import backends, refs
-from token_core.database import close_database, migrate, open_database
-from token_core.guides import GuideDraft
-from token_core.identity import Cpf, Mobile
-from token_core.models import Beneficiary, Guide
-from token_core.policy import TokenPolicy
-from token_core.secrets import Keyring
+from token_core.codes.generation import Keyring
+from token_core.codes.policy import TokenPolicy
+from token_core.guides.service import GuideDraft
+from token_core.persistence.database import close_database, migrate, open_database
+from token_core.persistence.models import Beneficiary, Guide
+from token_core.registry.identity import Cpf, Mobile
 from token_core.storage.memory import InProcessStore
 from token_core.storage.ports import EphemeralStore
 

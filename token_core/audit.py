@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from token_core.models import AuditEvent, AuditKind, Channel
+from token_core.persistence.models import AuditEvent, AuditKind, Channel
 
 logger = logging.getLogger(__name__)
 

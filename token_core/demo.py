@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from token_core.guides import GuideDraft, GuideService
-from token_core.models import Beneficiary, Guide
-from token_core.registry import ImportReport, import_registry
-from token_core.secrets import Keyring
+from token_core.codes.generation import Keyring
+from token_core.guides.service import GuideDraft, GuideService
+from token_core.persistence.models import Beneficiary, Guide
+from token_core.registry.importer import ImportReport, import_registry
 
 DEMO_REGISTRY = """carteirinha,cpf,nome,celular,email
 0001000100010,529.982.247-25,Maria das Graças Souza,(41) 98857-5949,maria.souza@example.com.br

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from token_core.models import OutboxEvent
+from token_core.persistence.models import OutboxEvent
 
 
 class EventType(enum.StrEnum):

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from token_core.clients import ClientRegistry
-from token_core.fraud import FraudReports
-from token_core.guides import GuideService
-from token_core.issuance import TokenIssuer
-from token_core.linking import ChatLinking
-from token_core.secrets import Keyring
-from token_core.sending import CodeSending
+from token_core.access.clients import ClientRegistry
+from token_core.chat.fraud import FraudReports
+from token_core.chat.linking import ChatLinking
+from token_core.chat.transcripts import Transcripts
+from token_core.codes.generation import Keyring
+from token_core.codes.issuance import TokenIssuer
+from token_core.codes.validation import TokenValidator
+from token_core.delivery.sending import CodeSending
+from token_core.guides.service import GuideService
 from token_core.storage.ports import EphemeralStore
-from token_core.transcripts import Transcripts
-from token_core.validation import TokenValidator
 
 
 @dataclass(frozen=True, slots=True)

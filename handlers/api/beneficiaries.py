@@ -9,8 +9,8 @@ from handlers.api.jsonio import json_response
 from handlers.api.parsing import path_carteirinha
 from handlers.api.presenters import canais_out
 from handlers.appkeys import API_CONFIG, SERVICES
-from token_core.models import Beneficiary
-from token_core.sending import reachability
+from token_core.delivery.sending import reachability
+from token_core.persistence.models import Beneficiary
 
 
 async def get_channels(request: web.Request) -> web.Response:

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from handlers.api.jsonio import json_response
-from token_core.delivery import DeliveryFailed
+from token_core.delivery.port import DeliveryFailed
 from token_core.errors import (
     BeneficiaryInactive,
     BeneficiaryNotFound,

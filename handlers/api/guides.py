@@ -12,11 +12,11 @@ from handlers.api.parsing import parse_body, path_numero
 from handlers.api.presenters import canais_out, guia_out
 from handlers.api.schemas import GuiaIn, TokenEnviadoOut, TokenPedidoIn, ValidacaoIn, ValidacaoOut
 from handlers.appkeys import API_CONFIG, CLIENT_ID, SERVICES
-from token_core.guides import GuideDraft
-from token_core.models import Channel
+from token_core.codes.validation import ValidationResult, ValidationStatus
+from token_core.delivery.sending import SendRequest, reachability
+from token_core.guides.service import GuideDraft
 from token_core.outbox import iso_utc
-from token_core.sending import SendRequest, reachability
-from token_core.validation import ValidationResult, ValidationStatus
+from token_core.persistence.models import Channel
 
 
 def actor(request: web.Request) -> str:

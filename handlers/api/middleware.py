@@ -13,13 +13,13 @@ from aiohttp.typedefs import Handler
 
 from handlers.api.errors import ApiError, from_domain
 from handlers.appkeys import API_CONFIG, CLIENT_ID, SERVICES
-from token_core.errors import DomainError
-from token_core.signing import (
+from token_core.access.signing import (
     CLIENT_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     signature_matches,
 )
+from token_core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 API_PREFIX = "/api/"

@@ -11,7 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from handlers.api import schemas as s
 from handlers.api.jsonio import json_response
-from token_core.signing import CLIENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from token_core.access.signing import CLIENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 _MODELS: list[type[BaseModel]] = [
     s.GuiaIn,

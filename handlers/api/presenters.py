@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from handlers.api.schemas import CanaisOut, Dentista, Destino, GuiaOut, Procedimento, Sab
-from token_core.models import Guide
-from token_core.sending import Reachability
+from token_core.delivery.sending import Reachability
+from token_core.persistence.models import Guide
 
 
 def canais_out(reach: Reachability, sab_phones: tuple[str, ...]) -> CanaisOut:

@@ -18,13 +18,13 @@ from handlers.chat.linking_flow import LinkingFlow, ask_contact
 from handlers.chat.state import StateStore
 from handlers.chat.token_flow import FRAUD_PREFIX, GUIDE_PREFIX, TokenFlow
 from token_core import audit
-from token_core.chat_messages import Incoming, Outgoing, Reply
-from token_core.contacts import CHAT_CHANNELS
-from token_core.guides import awaiting_guides
-from token_core.issuance import BRASILIA
-from token_core.models import AuditKind, Beneficiary, Channel, Direction
+from token_core.chat.messages import Incoming, Outgoing, Reply
+from token_core.chat.redaction import looks_like_cpf
+from token_core.codes.issuance import BRASILIA
+from token_core.delivery.contacts import CHAT_CHANNELS
+from token_core.guides.service import awaiting_guides
 from token_core.outbox import iso_utc
-from token_core.redaction import looks_like_cpf
+from token_core.persistence.models import AuditKind, Beneficiary, Channel, Direction
 from token_core.services import Services
 
 logger = logging.getLogger(__name__)

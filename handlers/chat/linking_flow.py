@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from handlers.chat import texts
 from handlers.chat.state import DialogueState, StateStore
-from token_core.chat_messages import Incoming, Outgoing, Reply
-from token_core.contacts import CHAT_CHANNELS
+from token_core.chat.linking import ChatLinking, LinkStatus
+from token_core.chat.messages import Incoming, Outgoing, Reply
+from token_core.chat.redaction import looks_like_cpf
+from token_core.codes.issuance import format_retry
+from token_core.delivery.contacts import CHAT_CHANNELS
 from token_core.errors import InvalidCpf, InvalidPhone
-from token_core.identity import Cpf, Mobile
-from token_core.issuance import format_retry
-from token_core.linking import ChatLinking, LinkStatus
-from token_core.redaction import looks_like_cpf
+from token_core.registry.identity import Cpf, Mobile
 
 
 def ask_contact(text: str) -> Outgoing:

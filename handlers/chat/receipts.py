@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from handlers.chat import texts
-from token_core.chat_messages import Outgoing
-from token_core.issuance import BRASILIA
-from token_core.models import Channel, ChatLink, Guide, GuideStatus
+from token_core.chat.messages import Outgoing
+from token_core.codes.issuance import BRASILIA
+from token_core.persistence.models import Channel, ChatLink, Guide, GuideStatus
 
 
 async def receipt_messages(numero: str, channel: Channel) -> list[tuple[str, Outgoing]]:

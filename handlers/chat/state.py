@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from token_core.models import Channel
+from token_core.persistence.models import Channel
 from token_core.storage.ports import EphemeralStore
 
 IDLE_SECONDS = 30 * 60

@@ -6,14 +6,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from handlers.chat import texts
-from token_core.chat_messages import Button, Incoming, Outgoing, Reply
-from token_core.delivery import CodeMessage, GuideSummary
+from token_core.chat.fraud import FraudReports
+from token_core.chat.messages import Button, Incoming, Outgoing, Reply
+from token_core.codes.generation import SecretCode
+from token_core.codes.issuance import BRASILIA, IssuedCode, TokenIssuer
+from token_core.delivery.port import CodeMessage, GuideSummary
 from token_core.errors import BeneficiaryInactive, GuideConflict, GuideNotFound, RateLimited
-from token_core.fraud import FraudReports
-from token_core.guides import awaiting_guides
-from token_core.issuance import BRASILIA, IssuedCode, TokenIssuer
-from token_core.models import Beneficiary, Guide
-from token_core.secrets import SecretCode
+from token_core.guides.service import awaiting_guides
+from token_core.persistence.models import Beneficiary, Guide
 
 GUIDE_PREFIX = "g:"
 FRAUD_PREFIX = "f:"

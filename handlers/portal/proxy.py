@@ -17,7 +17,7 @@ from aiohttp import web
 
 from handlers.api.schemas import NUMERO_PATTERN
 from handlers.appkeys import HTTP_SESSION, PORTAL_CONFIG, SERVICES
-from token_core.signing import signed_headers
+from token_core.access.signing import signed_headers
 from token_core.storage.ports import EphemeralStore
 
 logger = logging.getLogger(__name__)

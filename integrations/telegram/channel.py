@@ -17,8 +17,8 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 from integrations.telegram.processor import PerChatUpdateProcessor
 from integrations.telegram.render import reply_markup
 from integrations.telegram.request import AiohttpRequest
-from token_core.chat_messages import ChatHandler, Incoming, Outgoing, Reply
-from token_core.models import Channel
+from token_core.chat.messages import ChatHandler, Incoming, Outgoing, Reply
+from token_core.persistence.models import Channel
 from token_core.storage.ports import EphemeralStore
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from token_core.chat_messages import Outgoing
+from token_core.chat.messages import Outgoing
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 

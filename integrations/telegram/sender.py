@@ -8,10 +8,10 @@ from collections.abc import Callable
 from telegram.error import TelegramError
 
 from integrations.telegram.channel import TelegramChannel
-from token_core.chat_messages import Outgoing
-from token_core.delivery import CodeMessage, DeliveryFailed
-from token_core.models import Channel, Direction
-from token_core.transcripts import Transcripts
+from token_core.chat.messages import Outgoing
+from token_core.chat.transcripts import Transcripts
+from token_core.delivery.port import CodeMessage, DeliveryFailed
+from token_core.persistence.models import Channel, Direction
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import pytest
 from tests.conftest import World
 from tests.support import refs
 from tests.support.server import RunningServer
-from token_core.models import Guide
-from token_core.signing import TIMESTAMP_HEADER, signed_headers
+from token_core.access.signing import TIMESTAMP_HEADER, signed_headers
+from token_core.persistence.models import Guide
 
 
 def body_for(carteirinha: str) -> dict[str, object]:
@@ -130,7 +130,7 @@ async def test_unknown_api_routes_answer_json(server: RunningServer) -> None:
 
 
 async def test_client_secrets_are_not_stored_in_clear(server: RunningServer) -> None:
-    from token_core.models import ApiClient
+    from token_core.persistence.models import ApiClient
 
     stored = await ApiClient.get(client_id=server.client_id)
     assert server.secret not in stored.secret_current

@@ -17,8 +17,8 @@ from tests.peers.smtp_server import SmtpServer
 from tests.support import refs
 from tests.support.server import RunningServer, running_server, server_settings
 from token_core import audit
-from token_core.identity import Cpf
-from token_core.models import AuditKind, Beneficiary, Channel, Guide, GuideStatus
+from token_core.persistence.models import AuditKind, Beneficiary, Channel, Guide, GuideStatus
+from token_core.registry.identity import Cpf
 
 CODE = re.compile(r"\b(\d{6})\b")
 

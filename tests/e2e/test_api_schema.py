@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import ignored_auth, positive_data_accept
 
 from tests.conftest import World
 from tests.support.server import RunningServer
-from token_core.signing import signed_headers
+from token_core.access.signing import signed_headers
 
 EXAMPLES_PER_OPERATION = 40
 

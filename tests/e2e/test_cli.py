@@ -17,8 +17,8 @@ import pytest
 
 from tests.support import refs
 from token_core.demo import DEMO_GUIDES, DEMO_REGISTRY
-from token_core.identity import Cpf
-from token_core.registry import HEADER, RegistryRow, parse_registry
+from token_core.registry.identity import Cpf
+from token_core.registry.importer import HEADER, RegistryRow, parse_registry
 
 ODONTOKEN = shutil.which("odontoken", path=str(Path(sys.executable).parent))
 

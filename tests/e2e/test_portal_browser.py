@@ -27,8 +27,8 @@ from playwright.async_api import (
 from tests.conftest import World
 from tests.support import refs
 from tests.support.server import RunningServer
-from token_core.identity import Mobile
-from token_core.models import Beneficiary, Channel, Guide, GuideStatus
+from token_core.persistence.models import Beneficiary, Channel, Guide, GuideStatus
+from token_core.registry.identity import Mobile
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -20,8 +20,8 @@ from tests.conftest import World
 from tests.peers.telegram_api import TelegramApi
 from tests.support import refs
 from tests.support.server import RunningServer, running_server, server_settings
-from token_core.identity import Cpf
-from token_core.models import OutboxEvent, TranscriptEntry
+from token_core.persistence.models import OutboxEvent, TranscriptEntry
+from token_core.registry.identity import Cpf
 
 TOKEN = "123456:TEST-token"
 SECRET = "webhook-secret-0123456789"

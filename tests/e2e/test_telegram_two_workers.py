@@ -24,9 +24,9 @@ from tests.conftest import World
 from tests.e2e.test_telegram import SECRET, TOKEN, until
 from tests.peers.telegram_api import TelegramApi
 from tests.support import backends, refs
-from token_core.clients import ClientRegistry, SecretBox, new_key
-from token_core.identity import Cpf
-from token_core.signing import signed_headers
+from token_core.access.clients import ClientRegistry, SecretBox, new_key
+from token_core.access.signing import signed_headers
+from token_core.registry.identity import Cpf
 
 pytestmark = pytest.mark.production
 ROOT = Path(__file__).resolve().parents[2]

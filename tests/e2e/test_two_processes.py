@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import World
 from token_core import audit
-from token_core.models import AuditKind, Channel, Guide, GuideStatus
+from token_core.persistence.models import AuditKind, Channel, Guide, GuideStatus
 from token_core.storage.ports import EphemeralStore
 from token_core.storage.redis_store import RedisStore
 

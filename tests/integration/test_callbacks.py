@@ -15,7 +15,7 @@ from integrations.callbacks import CallbackDispatcher
 from tests.peers.callback_receiver import CallbackReceiver
 from tests.support import refs
 from token_core import outbox
-from token_core.models import OutboxEvent
+from token_core.persistence.models import OutboxEvent
 
 CLIENT_ID = "odontoken-test"
 SECRET = "segredo-dos-callbacks-de-teste-0123456789"

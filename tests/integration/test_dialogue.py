@@ -13,9 +13,9 @@ from handlers.chat.dialogue import Dialogue
 from tests.conftest import World
 from tests.support import refs
 from token_core import audit
-from token_core.chat_messages import Incoming, Reply
-from token_core.identity import Cpf
-from token_core.models import (
+from token_core.chat.messages import Incoming, Reply
+from token_core.codes.validation import ValidationStatus
+from token_core.persistence.models import (
     AuditKind,
     Beneficiary,
     Channel,
@@ -24,7 +24,7 @@ from token_core.models import (
     OutboxEvent,
     TranscriptEntry,
 )
-from token_core.validation import ValidationStatus
+from token_core.registry.identity import Cpf
 
 TG = Channel.TELEGRAM
 CODE = re.compile(r"código de segurança: (\d{6})")

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.support import refs
-from token_core.identity import Cpf, Mobile
-from token_core.models import Beneficiary, Channel, ChatLink
-from token_core.registry import (
+from token_core.codes.generation import Keyring
+from token_core.persistence.models import Beneficiary, Channel, ChatLink
+from token_core.registry.identity import Cpf, Mobile
+from token_core.registry.importer import (
     HEADER,
     RegistryFormatError,
     RegistryRow,
@@ -19,7 +20,6 @@ from token_core.registry import (
     import_registry,
     parse_registry,
 )
-from token_core.secrets import Keyring
 
 
 def registry(*rows: str, header: str = ",".join(HEADER)) -> io.StringIO:

@@ -18,10 +18,10 @@ from integrations.sms_zenvia import ZenviaSmsSender
 from tests.peers.sms_gateway import SmsGateway
 from tests.peers.smtp_server import SmtpServer, free_port
 from tests.support import refs
-from token_core.delivery import CodeMessage, DeliveryFailed, GuideSummary
-from token_core.identity import Mobile
-from token_core.models import Channel
-from token_core.secrets import new_code
+from token_core.codes.generation import new_code
+from token_core.delivery.port import CodeMessage, DeliveryFailed, GuideSummary
+from token_core.persistence.models import Channel
+from token_core.registry.identity import Mobile
 
 SENDER = "Odontoken <nao-responda@odontoken.example>"
 

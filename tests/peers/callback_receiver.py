@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from token_core.signing import (
+from token_core.access.signing import (
     CLIENT_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 
-from token_core.identity import cpf_with_check_digits
+from token_core.registry.identity import cpf_with_check_digits
 
 
 def suffix() -> str:

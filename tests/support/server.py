@@ -17,8 +17,8 @@ from bot.app import create_app
 from bot.settings import Settings
 from handlers.appkeys import SERVICES
 from tests.support import backends, refs
+from token_core.access.signing import signed_headers
 from token_core.services import Services
-from token_core.signing import signed_headers
 
 
 def server_settings(data_dir: Path, **sections: dict[str, Any]) -> Settings:

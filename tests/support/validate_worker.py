@@ -13,10 +13,10 @@ import time
 
 from bot.composition import assemble
 from tests.support.backends import REDIS_URL, TEST_PEPPER
-from token_core.database import close_database, open_database
-from token_core.models import Channel
-from token_core.policy import TokenPolicy
-from token_core.secrets import Keyring
+from token_core.codes.generation import Keyring
+from token_core.codes.policy import TokenPolicy
+from token_core.persistence.database import close_database, open_database
+from token_core.persistence.models import Channel
 from token_core.storage.redis_store import RedisStore
 
 

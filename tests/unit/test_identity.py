@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from token_core.errors import InvalidCpf, InvalidPhone
-from token_core.identity import Cpf, Mobile, cpf_with_check_digits, mask_email
+from token_core.registry.identity import Cpf, Mobile, cpf_with_check_digits, mask_email
 
 nine_digits = st.text("0123456789", min_size=9, max_size=9).filter(lambda s: len(set(s)) > 1)
 ddds = st.sampled_from(["11", "21", "41", "51", "61", "71", "81", "91", "93", "55", "68"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from token_core.identity import cpf_with_check_digits
-from token_core.redaction import mask_sensitive
+from token_core.chat.redaction import mask_sensitive
+from token_core.registry.identity import cpf_with_check_digits
 
 
 def test_a_cpf_in_any_form_is_shown_masked() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from token_core.models import Channel, Direction, TranscriptEntry
+from token_core.chat.redaction import mask_sensitive
 from token_core.outbox import iso_utc
-from token_core.redaction import mask_sensitive
+from token_core.persistence.models import Channel, Direction, TranscriptEntry
 from token_core.storage.ports import EphemeralStore
 
 LIVE_TOPIC = "transcripts"

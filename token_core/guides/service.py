@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from token_core import audit
 from token_core.errors import BeneficiaryInactive, BeneficiaryNotFound, GuideConflict, GuideNotFound
-from token_core.models import AuditKind, Beneficiary, Guide, GuideStatus
+from token_core.persistence.models import AuditKind, Beneficiary, Guide, GuideStatus
 from token_core.storage.ports import EphemeralStore, Scope
 
 

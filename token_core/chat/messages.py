@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from token_core.issuance import IssuedCode
-from token_core.models import Channel
-from token_core.secrets import SecretCode
+from token_core.codes.generation import SecretCode
+from token_core.codes.issuance import IssuedCode
+from token_core.persistence.models import Channel
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from token_core import audit
+from token_core.codes.generation import Keyring, SecretCode, new_code
+from token_core.codes.policy import TokenPolicy
 from token_core.errors import GuideAlreadyValidated, GuideConflict, RateLimited
-from token_core.guides import GuideService, active_beneficiary
-from token_core.models import AuditKind, Beneficiary, Channel, Guide, GuideStatus
-from token_core.policy import TokenPolicy
-from token_core.secrets import Keyring, SecretCode, new_code
+from token_core.guides.service import GuideService, active_beneficiary
+from token_core.persistence.models import AuditKind, Beneficiary, Channel, Guide, GuideStatus
 from token_core.storage.ports import EphemeralStore, Scope
 
 logger = logging.getLogger(__name__)

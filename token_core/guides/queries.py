@@ -16,7 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from token_core import audit, outbox
-from token_core.models import AuditKind, Channel, ChatLink, GuideStatus
+from token_core.persistence.models import AuditKind, Channel, ChatLink, GuideStatus
 
 _PLACEHOLDER = re.compile(r"\?")
 

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from token_core import outbox
-from token_core.contacts import CHAT_CHANNELS, ContactRules
-from token_core.delivery import CodeMessage, CodeSender, DeliveryFailed, GuideSummary
+from token_core.codes.issuance import IssuedCode, TokenIssuer
+from token_core.delivery.contacts import CHAT_CHANNELS, ContactRules
+from token_core.delivery.port import CodeMessage, CodeSender, DeliveryFailed, GuideSummary
 from token_core.errors import ChannelUnavailable, GuideNotFound
-from token_core.identity import Mobile, mask_email
-from token_core.issuance import IssuedCode, TokenIssuer
-from token_core.models import Beneficiary, Channel, ChatLink, Guide
+from token_core.persistence.models import Beneficiary, Channel, ChatLink, Guide
+from token_core.registry.identity import Mobile, mask_email
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from bot.settings import ConfigError, Settings
 from integrations.callbacks import CallbackDispatcher
 from integrations.senders import EmailConfig, SmsConfig
 from integrations.senders import build_senders as _build_senders
-from token_core.delivery import CodeSender
-from token_core.models import Channel
+from token_core.delivery.port import CodeSender
+from token_core.persistence.models import Channel
 
 OUTBOX_FILE = "outbox.txt"
 

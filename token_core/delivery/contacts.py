@@ -13,6 +13,8 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 from token_core import audit
+from token_core.codes.generation import Keyring
+from token_core.codes.issuance import format_retry
 from token_core.errors import (
     ChangeOnlyBySab,
     ChannelUnavailable,
@@ -20,11 +22,9 @@ from token_core.errors import (
     CpfMismatch,
     RateLimited,
 )
-from token_core.identity import Cpf, Mobile
-from token_core.issuance import format_retry
-from token_core.models import AuditKind, Beneficiary, Channel, ChatLink
-from token_core.registry import parse_email
-from token_core.secrets import Keyring
+from token_core.persistence.models import AuditKind, Beneficiary, Channel, ChatLink
+from token_core.registry.identity import Cpf, Mobile
+from token_core.registry.importer import parse_email
 from token_core.storage.ports import EphemeralStore
 
 CHAT_CHANNELS = {Channel.TELEGRAM: "Telegram", Channel.WHATSAPP: "WhatsApp"}

@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 
 from token_core import audit, outbox
 from token_core.errors import GuideNotFound
-from token_core.models import AuditKind, Beneficiary, Channel, FraudReport, Guide
+from token_core.persistence.models import AuditKind, Beneficiary, Channel, FraudReport, Guide
 from token_core.storage.ports import EphemeralStore, Scope
 
 

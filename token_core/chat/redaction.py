@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from token_core.errors import InvalidCpf
-from token_core.identity import Cpf
+from token_core.registry.identity import Cpf
 
 _CPF = re.compile(r"(?<!\d)\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?!\d)", re.ASCII)
 _PHONE = re.compile(r"(?<![\w(-])\+?\(?\d[\d\s().-]{8,17}\d(?![\w-])", re.ASCII)

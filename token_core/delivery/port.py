@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from token_core.codes.generation import SecretCode
 from token_core.errors import DomainError
-from token_core.models import Channel
-from token_core.secrets import SecretCode
+from token_core.persistence.models import Channel
 
 
 class DeliveryFailed(DomainError):

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from token_core.codes.generation import Keyring
 from token_core.errors import DomainError, InvalidEmail
-from token_core.identity import Cpf, Mobile
-from token_core.models import Beneficiary, ChatLink
-from token_core.secrets import Keyring
+from token_core.persistence.models import Beneficiary, ChatLink
+from token_core.registry.identity import Cpf, Mobile
 
 HEADER = ["carteirinha", "cpf", "nome", "celular", "email"]
 _CARTEIRINHA = re.compile(r"[0-9A-Za-z.\-]{1,20}")

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from token_core import audit
-from token_core.identity import Cpf, Mobile
-from token_core.models import AuditKind, Beneficiary, Channel, ChatLink
-from token_core.registry import find_by_cpf
-from token_core.secrets import Keyring
+from token_core.codes.generation import Keyring
+from token_core.persistence.models import AuditKind, Beneficiary, Channel, ChatLink
+from token_core.registry.identity import Cpf, Mobile
+from token_core.registry.importer import find_by_cpf
 from token_core.storage.ports import EphemeralStore
 
 LINK_FAILURES = 3

@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from tortoise.exceptions import IntegrityError
 
 from token_core.errors import DomainError
-from token_core.models import ApiClient
+from token_core.persistence.models import ApiClient
 
 CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{1,49}", re.ASCII)
 

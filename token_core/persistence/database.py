@@ -15,9 +15,9 @@ def tortoise_config(url: str) -> dict[str, Any]:
         "connections": {"default": url},
         "apps": {
             MODELS_APP: {
-                "models": ["token_core.models"],
+                "models": ["token_core.persistence.models"],
                 "default_connection": "default",
-                "migrations": "token_core.migrations",
+                "migrations": "token_core.persistence.migrations",
             }
         },
         "use_tz": True,

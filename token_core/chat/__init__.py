@@ -1,0 +1,1 @@
+"""Chat channels' core: the message port, chat links, transcripts, redaction, fraud reports."""

@@ -1,0 +1,1 @@
+"""Treatment guides (GTO): registration, cancellation, unlock, and their named queries."""

@@ -1,0 +1,1 @@
+"""Beneficiaries: identity values (CPF, mobile), the registry import and look-ups."""
