@@ -60,7 +60,7 @@ from tests.support.backends import (
     redis_prefix,
 )
 from token_core.access.clients import new_key
-from token_core.codes.generation import Keyring
+from token_core.keyring import Keyring
 from token_core.persistence.database import close_database, migrate, open_database
 
 TOKEN = "123456:bench-token"

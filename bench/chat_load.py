@@ -24,8 +24,9 @@ from bench.seeding import beneficiaries_with_guides
 from handlers.chat import texts
 from tests.peers.telegram_api import TelegramApi
 from tests.peers.telegram_rules import Params
-from token_core.codes.generation import Keyring
-from token_core.persistence.models import Channel, ChatLink
+from token_core.keyring import Keyring
+from token_core.persistence.models import ChatLink
+from token_core.vocabulary import Channel
 
 ROOT = Path(__file__).resolve().parent.parent
 Sends = list[tuple[int, bytes]]  # (chat id, update JSON)

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.support.backends import TEST_PEPPER, postgres_database, sqlite_url
-from token_core.codes.generation import Keyring
+from token_core.keyring import Keyring
 from token_core.persistence.database import close_database, migrate, open_database
 from token_core.registry.identity import cpf_with_check_digits
 from token_core.registry.importer import import_registry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from token_core.codes.generation import Keyring
+from token_core.keyring import Keyring
 from token_core.persistence.models import Beneficiary, Guide
 from token_core.registry.identity import cpf_with_check_digits
 

@@ -36,13 +36,13 @@ from tests.support.backends import (
 )
 from token_core.access.clients import ClientRegistry, SecretBox, new_key
 from token_core.access.signing import signed_headers
-from token_core.codes.generation import Keyring
 from token_core.codes.issuance import TokenIssuer
 from token_core.codes.policy import TokenPolicy
 from token_core.guides.service import GuideService
+from token_core.keyring import Keyring
 from token_core.persistence.database import close_database, migrate, open_database
-from token_core.persistence.models import Channel
 from token_core.storage.redis_store import RedisStore
+from token_core.vocabulary import Channel
 
 ROOT = Path(__file__).resolve().parent.parent
 POOL = os.environ.get("BENCH_POOL", "")

@@ -29,8 +29,8 @@ from handlers.appkeys import (
 from handlers.portal.routes import setup_portal
 from token_core.chat.transcripts import Transcripts
 from token_core.persistence.database import close_database, open_database
-from token_core.persistence.models import Channel
 from token_core.storage.ports import EphemeralStore
+from token_core.vocabulary import Channel
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from token_core.access.clients import ClientRegistry, SecretBox, new_key
 from token_core.chat.fraud import FraudReports
 from token_core.chat.linking import ChatLinking
 from token_core.chat.transcripts import Transcripts
-from token_core.codes.generation import Keyring
 from token_core.codes.issuance import TokenIssuer
 from token_core.codes.policy import TokenPolicy
 from token_core.codes.validation import TokenValidator
@@ -21,12 +20,13 @@ from token_core.delivery.contacts import ContactRules
 from token_core.delivery.port import CodeSender
 from token_core.delivery.sending import CodeSending
 from token_core.guides.service import GuideService
+from token_core.keyring import Keyring
 from token_core.persistence.database import close_database, migrate, open_database
-from token_core.persistence.models import Channel
 from token_core.services import Services
 from token_core.storage.memory import InProcessStore
 from token_core.storage.ports import EphemeralStore
 from token_core.storage.redis_store import RedisStore
+from token_core.vocabulary import Channel
 
 logger = logging.getLogger(__name__)
 

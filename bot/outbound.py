@@ -11,7 +11,7 @@ from integrations.callbacks import CallbackDispatcher
 from integrations.senders import EmailConfig, SmsConfig
 from integrations.senders import build_senders as _build_senders
 from token_core.delivery.port import CodeSender
-from token_core.persistence.models import Channel
+from token_core.vocabulary import Channel
 
 OUTBOX_FILE = "outbox.txt"
 

@@ -8,7 +8,6 @@ import os
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.settings import Settings
 from handlers.appkeys import HTTP_SESSION, SERVICES
@@ -16,14 +15,12 @@ from handlers.chat import texts
 from handlers.chat.dialogue import Dialogue
 from handlers.chat.receipts import receipt_messages
 from handlers.chat.token_flow import card_for_message
-from integrations.callbacks import OutboxWorker
 from integrations.telegram.channel import TelegramChannel
+from integrations.telegram.receipts import ReceiptWorker
 from integrations.telegram.sender import TelegramCodeSender
 from integrations.telegram.webhook import WEBHOOK_PATH, webhook_view
 from token_core.chat.transcripts import Transcripts
-from token_core.outbox import EventType
-from token_core.persistence.models import Channel, Direction, OutboxEvent
-from token_core.services import Services
+from token_core.vocabulary import Channel
 
 logger = logging.getLogger(__name__)
 TG = Channel.TELEGRAM
@@ -58,7 +55,7 @@ def setup_telegram(app: web.Application, settings: Settings) -> None:
         webhook = f"{tg.public_url.rstrip('/')}{WEBHOOK_PATH}" if tg.public_url else None
         await channel.start(webhook if tg.mode == "webhook" else None, tg.webhook_secret)
         stop = asyncio.Event()
-        receipts = ReceiptWorker(channel, services)
+        receipts = ReceiptWorker(channel, receipt_messages, services.transcripts)
         tasks = [asyncio.create_task(receipts.run(stop), name="tg-receipts")]
         if tg.mode == "polling":
             logger.warning("Telegram in polling mode: for development only")
@@ -71,37 +68,3 @@ def setup_telegram(app: web.Application, settings: Settings) -> None:
         await channel.stop()
 
     app.cleanup_ctx.append(lifecycle)
-
-
-class ReceiptWorker(OutboxWorker):
-    """Sends the `recibo.chat` events (written with the validation) to the linked chats, with
-    the outbox's claim, retry and backoff: a receipt is not lost to a restart or an outage.
-    """
-
-    def __init__(self, channel: TelegramChannel, services: Services) -> None:
-        super().__init__(
-            timeout=20,
-            max_backoff=300,
-            poll_seconds=0.5,
-            lease_seconds=60,
-            only={EventType.CHAT_RECEIPT.value},
-        )
-        self._channel = channel
-        self._services = services
-
-    async def _post(self, event: OutboxEvent) -> str | None:
-        for chat_id, out in await receipt_messages(str(event.payload["numero"]), TG):
-            try:
-                await self._channel.send(chat_id, out)
-            except (BadRequest, Forbidden):
-                # The chat is gone or blocked the bot: retrying will not help.
-                logger.warning(
-                    "receipt for guide %s not deliverable to chat %s",
-                    event.payload["numero"],
-                    chat_id,
-                )
-                continue
-            except TelegramError as exc:
-                return f"telegram: {type(exc).__name__}"
-            await self._services.transcripts.record(TG, chat_id, Direction.OUT, out.text)
-        return None

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from integrations.messages import render_email, render_sms
 from token_core.delivery.port import CodeMessage
-from token_core.persistence.models import Channel
 from token_core.registry.identity import Mobile, mask_email
+from token_core.vocabulary import Channel
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from integrations.console_outbox import ConsoleSender
 from integrations.email_smtp import SmtpEmailSender, SmtpSecurity
 from integrations.sms_zenvia import ZenviaSmsSender
 from token_core.delivery.port import CodeSender
-from token_core.persistence.models import Channel
+from token_core.vocabulary import Channel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,9 +9,9 @@ import pytest
 
 from bot.composition import Services, assemble
 from tests.support import backends, refs
-from token_core.codes.generation import Keyring
 from token_core.codes.policy import TokenPolicy
 from token_core.guides.service import GuideDraft
+from token_core.keyring import Keyring
 from token_core.persistence.database import close_database, migrate, open_database
 from token_core.persistence.models import Beneficiary, Guide
 from token_core.registry.identity import Cpf, Mobile

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from token_core.persistence.models import AuditEvent, AuditKind, Channel
+from token_core.persistence.models import AuditEvent
+from token_core.vocabulary import AuditKind, Channel
 
 logger = logging.getLogger(__name__)
 

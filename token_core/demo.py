@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from token_core.codes.generation import Keyring
 from token_core.guides.service import GuideDraft, GuideService
+from token_core.keyring import Keyring
 from token_core.persistence.models import Beneficiary, Guide
 from token_core.registry.importer import ImportReport, import_registry
 

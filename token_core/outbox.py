@@ -4,28 +4,13 @@ describe (same transaction) and delivered later by `integrations.callbacks`.
 
 from __future__ import annotations
 
-import enum
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from token_core.persistence.models import OutboxEvent
-
-
-class EventType(enum.StrEnum):
-    GUIDE_VALIDATED = "guia.validada"
-    TOKEN_SENT = "token.enviado"
-    FRAUD_REPORTED = "fraude.reportada"
-    CHAT_RECEIPT = "recibo.chat"  # internal: our chat channels tell the beneficiary
-
-
-# Events for our own workers, never posted to the dentist system.
-INTERNAL_EVENTS = frozenset({EventType.CHAT_RECEIPT.value})
-
-
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with "Z", as the API writes datetimes."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+from token_core.persistence.models import OutboxEvent, bump
+from token_core.vocabulary import EventType
 
 
 async def enqueue(event_type: EventType, data: dict[str, Any]) -> OutboxEvent:
@@ -36,3 +21,39 @@ async def enqueue(event_type: EventType, data: dict[str, Any]) -> OutboxEvent:
         payload=data,
         available_at=datetime.now(UTC),
     )
+
+
+async def due(
+    limit: int, *, only: Collection[str] | None = None, skip: Collection[str] = ()
+) -> list[OutboxEvent]:
+    """Undelivered events whose time has come, oldest first (of the `only` types, not `skip`)."""
+    query = OutboxEvent.filter(delivered_at__isnull=True, available_at__lte=datetime.now(UTC))
+    if only is not None:
+        query = query.filter(event_type__in=list(only))
+    if skip:
+        query = query.exclude(event_type__in=list(skip))
+    return await query.order_by("id").limit(limit)
+
+
+async def claim(event: OutboxEvent, lease_until: datetime) -> bool:
+    """Take the event until `lease_until`; False when another worker changed it first."""
+    taken = await OutboxEvent.filter(
+        id=event.id, available_at=event.available_at, delivered_at__isnull=True
+    ).update(available_at=lease_until)
+    return bool(taken)
+
+
+async def mark_delivered(event: OutboxEvent, at: datetime) -> None:
+    await OutboxEvent.filter(id=event.id, delivered_at__isnull=True).update(
+        delivered_at=at, attempts=bump("attempts")
+    )
+
+
+async def retry_later(
+    event: OutboxEvent, lease_until: datetime, attempts: int, error: str, at: datetime
+) -> bool:
+    """Record a failed attempt and when to try again; False when the lease was lost."""
+    kept = await OutboxEvent.filter(
+        id=event.id, available_at=lease_until, delivered_at__isnull=True
+    ).update(attempts=attempts, last_error=error[:200], available_at=at)
+    return bool(kept)

@@ -8,11 +8,11 @@ from token_core.access.clients import ClientRegistry
 from token_core.chat.fraud import FraudReports
 from token_core.chat.linking import ChatLinking
 from token_core.chat.transcripts import Transcripts
-from token_core.codes.generation import Keyring
 from token_core.codes.issuance import TokenIssuer
 from token_core.codes.validation import TokenValidator
 from token_core.delivery.sending import CodeSending
 from token_core.guides.service import GuideService
+from token_core.keyring import Keyring
 from token_core.storage.ports import EphemeralStore
 
 

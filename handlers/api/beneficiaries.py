@@ -10,11 +10,11 @@ from handlers.api.parsing import path_carteirinha
 from handlers.api.presenters import canais_out
 from handlers.appkeys import API_CONFIG, SERVICES
 from token_core.delivery.sending import reachability
-from token_core.persistence.models import Beneficiary
+from token_core.registry import beneficiaries
 
 
 async def get_channels(request: web.Request) -> web.Response:
-    beneficiary = await Beneficiary.get_or_none(carteirinha=path_carteirinha(request))
+    beneficiary = await beneficiaries.by_carteirinha(path_carteirinha(request))
     if beneficiary is None:
         raise ApiError(404, "BENEFICIARIO_NAO_ENCONTRADO", "Beneficiário não encontrado.")
     reach = await reachability(beneficiary, request.app[SERVICES].sending.channels)

@@ -24,7 +24,7 @@ from token_core.errors import (
     InvalidPhone,
     RateLimited,
 )
-from token_core.outbox import iso_utc
+from token_core.vocabulary import iso_utc
 
 
 class ApiError(Exception):

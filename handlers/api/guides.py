@@ -15,8 +15,7 @@ from handlers.appkeys import API_CONFIG, CLIENT_ID, SERVICES
 from token_core.codes.validation import ValidationResult, ValidationStatus
 from token_core.delivery.sending import SendRequest, reachability
 from token_core.guides.service import GuideDraft
-from token_core.outbox import iso_utc
-from token_core.persistence.models import Channel
+from token_core.vocabulary import Channel, iso_utc
 
 
 def actor(request: web.Request) -> str:

@@ -18,14 +18,13 @@ from handlers.chat.linking_flow import LinkingFlow, ask_contact
 from handlers.chat.state import StateStore
 from handlers.chat.token_flow import FRAUD_PREFIX, GUIDE_PREFIX, TokenFlow
 from token_core import audit
+from token_core.chat import links
 from token_core.chat.messages import Incoming, Outgoing, Reply
 from token_core.chat.redaction import looks_like_cpf
-from token_core.codes.issuance import BRASILIA
-from token_core.delivery.contacts import CHAT_CHANNELS
-from token_core.guides.service import awaiting_guides
-from token_core.outbox import iso_utc
-from token_core.persistence.models import AuditKind, Beneficiary, Channel, Direction
+from token_core.guides import queries as guide_queries
+from token_core.persistence.models import Beneficiary
 from token_core.services import Services
+from token_core.vocabulary import BRASILIA, CHAT_CHANNELS, AuditKind, Channel, Direction, iso_utc
 
 logger = logging.getLogger(__name__)
 HANDOFF_TOPIC = "handoff"
@@ -54,7 +53,7 @@ class Dialogue:
             await self._services.store.delete_if(lock, owner)
 
     async def _handle(self, msg: Incoming) -> Reply:
-        link = await self._services.linking.active_link(msg.channel, msg.chat_id)
+        link = await links.active_for(msg.channel, msg.chat_id)
         beneficiary = link.beneficiary if link else None
         await self._transcribe_in(msg, beneficiary)
         if beneficiary is None:
@@ -117,7 +116,7 @@ class Dialogue:
         return Reply((Outgoing(texts.HELP, menu=texts.MENU),))
 
     async def _guides(self, beneficiary: Beneficiary) -> Outgoing:
-        waiting = await awaiting_guides(beneficiary.id)
+        waiting = await guide_queries.awaiting(beneficiary.id)
         if not waiting:
             return Outgoing(texts.NO_GUIDES, menu=texts.MENU)
         lines = [

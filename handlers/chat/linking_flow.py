@@ -7,10 +7,9 @@ from handlers.chat.state import DialogueState, StateStore
 from token_core.chat.linking import ChatLinking, LinkStatus
 from token_core.chat.messages import Incoming, Outgoing, Reply
 from token_core.chat.redaction import looks_like_cpf
-from token_core.codes.issuance import format_retry
-from token_core.delivery.contacts import CHAT_CHANNELS
 from token_core.errors import InvalidCpf, InvalidPhone
 from token_core.registry.identity import Cpf, Mobile
+from token_core.vocabulary import CHAT_CHANNELS, format_retry
 
 
 def ask_contact(text: str) -> Outgoing:

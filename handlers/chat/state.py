@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from token_core.persistence.models import Channel
 from token_core.storage.ports import EphemeralStore
+from token_core.vocabulary import Channel
 
 IDLE_SECONDS = 30 * 60
 

@@ -9,11 +9,12 @@ from handlers.chat import texts
 from token_core.chat.fraud import FraudReports
 from token_core.chat.messages import Button, Incoming, Outgoing, Reply
 from token_core.codes.generation import SecretCode
-from token_core.codes.issuance import BRASILIA, IssuedCode, TokenIssuer
+from token_core.codes.issuance import IssuedCode, TokenIssuer
 from token_core.delivery.port import CodeMessage, GuideSummary
 from token_core.errors import BeneficiaryInactive, GuideConflict, GuideNotFound, RateLimited
-from token_core.guides.service import awaiting_guides
+from token_core.guides import queries as guide_queries
 from token_core.persistence.models import Beneficiary, Guide
+from token_core.vocabulary import BRASILIA
 
 GUIDE_PREFIX = "g:"
 FRAUD_PREFIX = "f:"
@@ -72,7 +73,7 @@ class TokenFlow:
         self._ttl_minutes = ttl_minutes
 
     async def generate(self, msg: Incoming, beneficiary: Beneficiary) -> Reply:
-        waiting = await awaiting_guides(beneficiary.id)
+        waiting = await guide_queries.awaiting(beneficiary.id)
         if len(waiting) > 1:
             rows = tuple(
                 (Button(f"{g.numero} · {g.dentist_name}", data=GUIDE_PREFIX + g.numero),)
@@ -82,7 +83,7 @@ class TokenFlow:
         return await self._issue(msg, beneficiary, waiting[0].numero if waiting else None)
 
     async def chosen(self, msg: Incoming, beneficiary: Beneficiary, numero: str) -> Reply:
-        guide = await Guide.get_or_none(numero=numero, beneficiary_id=beneficiary.id)
+        guide = await guide_queries.guide_of(numero, beneficiary.id)
         if guide is None:
             return Reply((Outgoing(texts.GUIDE_GONE),), notice=texts.GUIDE_GONE)
         return await self._issue(msg, beneficiary, numero)

@@ -18,8 +18,8 @@ from integrations.telegram.processor import PerChatUpdateProcessor
 from integrations.telegram.render import reply_markup
 from integrations.telegram.request import AiohttpRequest
 from token_core.chat.messages import ChatHandler, Incoming, Outgoing, Reply
-from token_core.persistence.models import Channel
 from token_core.storage.ports import EphemeralStore
+from token_core.vocabulary import Channel
 
 logger = logging.getLogger(__name__)
 SEEN_SECONDS = 24 * 3600

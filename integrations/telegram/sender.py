@@ -11,7 +11,7 @@ from integrations.telegram.channel import TelegramChannel
 from token_core.chat.messages import Outgoing
 from token_core.chat.transcripts import Transcripts
 from token_core.delivery.port import CodeMessage, DeliveryFailed
-from token_core.persistence.models import Channel, Direction
+from token_core.vocabulary import Channel, Direction
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import World
 from tests.peers.callback_receiver import CallbackReceiver
 from tests.support.server import RunningServer, running_server, server_settings
-from token_core.persistence.models import Channel, OutboxEvent
+from token_core.persistence.models import OutboxEvent
+from token_core.vocabulary import Channel
 
 SECRET = "callback-secret-for-tests-0123456789"
 

@@ -17,8 +17,9 @@ from tests.peers.smtp_server import SmtpServer
 from tests.support import refs
 from tests.support.server import RunningServer, running_server, server_settings
 from token_core import audit
-from token_core.persistence.models import AuditKind, Beneficiary, Channel, Guide, GuideStatus
+from token_core.persistence.models import Beneficiary, Guide
 from token_core.registry.identity import Cpf
+from token_core.vocabulary import AuditKind, Channel, GuideStatus
 
 CODE = re.compile(r"\b(\d{6})\b")
 

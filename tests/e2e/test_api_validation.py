@@ -9,7 +9,8 @@ from tests.conftest import World
 from tests.support import refs
 from tests.support.server import RunningServer
 from token_core import audit
-from token_core.persistence.models import AuditKind, Channel, Guide, GuideStatus
+from token_core.persistence.models import Guide
+from token_core.vocabulary import AuditKind, Channel, GuideStatus
 
 
 def guide_body(carteirinha: str) -> dict[str, object]:

@@ -10,14 +10,14 @@ from bot.composition import assemble
 from bot.logs import pin_parameter_loggers
 from tests.conftest import World
 from tests.support import backends
-from token_core.codes.generation import Keyring
 from token_core.codes.policy import TokenPolicy
 from token_core.codes.validation import ValidationStatus
-from token_core.persistence.models import Channel
+from token_core.keyring import Keyring
 from token_core.registry.identity import Cpf, Mobile
 from token_core.storage.memory import InProcessStore
 from token_core.storage.ports import EphemeralStore
 from token_core.storage.redis_store import RedisStore
+from token_core.vocabulary import Channel
 
 # Eight digits: a six-digit code could turn up by chance in microsecond timestamps of the dump.
 POLICY = TokenPolicy(digits=8)

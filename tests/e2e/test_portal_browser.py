@@ -27,8 +27,9 @@ from playwright.async_api import (
 from tests.conftest import World
 from tests.support import refs
 from tests.support.server import RunningServer
-from token_core.persistence.models import Beneficiary, Channel, Guide, GuideStatus
+from token_core.persistence.models import Beneficiary, Guide
 from token_core.registry.identity import Mobile
+from token_core.vocabulary import Channel, GuideStatus
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -13,9 +13,10 @@ import pytest
 
 from tests.conftest import World
 from token_core import audit
-from token_core.persistence.models import AuditKind, Channel, Guide, GuideStatus
+from token_core.persistence.models import Guide
 from token_core.storage.ports import EphemeralStore
 from token_core.storage.redis_store import RedisStore
+from token_core.vocabulary import AuditKind, Channel, GuideStatus
 
 pytestmark = pytest.mark.production
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,6 +16,7 @@ from tests.peers.callback_receiver import CallbackReceiver
 from tests.support import refs
 from token_core import outbox
 from token_core.persistence.models import OutboxEvent
+from token_core.vocabulary import EventType
 
 CLIENT_ID = "odontoken-test"
 SECRET = "segredo-dos-callbacks-de-teste-0123456789"
@@ -54,7 +55,7 @@ def dispatcher(
 
 async def enqueue(count: int = 1) -> list[OutboxEvent]:
     data = {"numero": refs.guide_number(), "clinica": "Clínica São João", "status": "VALIDADA"}
-    return [await outbox.enqueue(outbox.EventType.GUIDE_VALIDATED, data) for _ in range(count)]
+    return [await outbox.enqueue(EventType.GUIDE_VALIDATED, data) for _ in range(count)]
 
 
 async def rows(events: list[OutboxEvent]) -> list[OutboxEvent]:
@@ -205,12 +206,12 @@ async def test_a_failing_pass_is_logged_and_a_crashed_claim_is_retried_after_its
     await closed.close()
     broken = dispatcher(closed, receiver, timeout=0.1, lease_seconds=0.2, poll_seconds=0.02)
     stop = asyncio.Event()
-    with caplog.at_level(logging.ERROR, logger="integrations.callbacks"):
+    with caplog.at_level(logging.ERROR, logger="integrations.outbox_worker"):
         task = asyncio.create_task(broken.run(stop))
         await asyncio.sleep(0.35)
         stop.set()
         await task
-    failures = [r for r in caplog.records if r.message == "callback dispatch pass failed"]
+    failures = [r for r in caplog.records if r.message == "outbox dispatch pass failed"]
     assert len(failures) >= 2 and all(r.exc_info for r in failures)
 
     await wait_until_due([event])

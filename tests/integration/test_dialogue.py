@@ -15,16 +15,9 @@ from tests.support import refs
 from token_core import audit
 from token_core.chat.messages import Incoming, Reply
 from token_core.codes.validation import ValidationStatus
-from token_core.persistence.models import (
-    AuditKind,
-    Beneficiary,
-    Channel,
-    Direction,
-    FraudReport,
-    OutboxEvent,
-    TranscriptEntry,
-)
+from token_core.persistence.models import Beneficiary, FraudReport, OutboxEvent, TranscriptEntry
 from token_core.registry.identity import Cpf
+from token_core.vocabulary import AuditKind, Channel, Direction
 
 TG = Channel.TELEGRAM
 CODE = re.compile(r"código de segurança: (\d{6})")

@@ -8,18 +8,19 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.support import refs
-from token_core.codes.generation import Keyring
-from token_core.persistence.models import Beneficiary, Channel, ChatLink
+from token_core.keyring import Keyring
+from token_core.persistence.models import Beneficiary, ChatLink
+from token_core.registry.beneficiaries import find_by_cpf
 from token_core.registry.identity import Cpf, Mobile
 from token_core.registry.importer import (
     HEADER,
     RegistryFormatError,
     RegistryRow,
     RowError,
-    find_by_cpf,
     import_registry,
     parse_registry,
 )
+from token_core.vocabulary import Channel
 
 
 def registry(*rows: str, header: str = ",".join(HEADER)) -> io.StringIO:

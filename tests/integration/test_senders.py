@@ -20,8 +20,8 @@ from tests.peers.smtp_server import SmtpServer, free_port
 from tests.support import refs
 from token_core.codes.generation import new_code
 from token_core.delivery.port import CodeMessage, DeliveryFailed, GuideSummary
-from token_core.persistence.models import Channel
 from token_core.registry.identity import Mobile
+from token_core.vocabulary import Channel
 
 SENDER = "Odontoken <nao-responda@odontoken.example>"
 

@@ -13,12 +13,13 @@ from tortoise.exceptions import OperationalError
 from bot.composition import Services, assemble
 from tests.conftest import World
 from token_core import audit
-from token_core.codes.generation import Keyring
 from token_core.codes.policy import TokenPolicy
 from token_core.codes.validation import ValidationStatus as V
 from token_core.errors import BeneficiaryInactive, GuideConflict, RateLimited
-from token_core.persistence.models import AuditKind, Beneficiary, Channel, Guide, GuideStatus
+from token_core.keyring import Keyring
+from token_core.persistence.models import Beneficiary, Guide
 from token_core.storage.ports import EphemeralStore
+from token_core.vocabulary import AuditKind, Channel, GuideStatus
 
 SMS = Channel.SMS
 

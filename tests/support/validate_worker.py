@@ -13,11 +13,11 @@ import time
 
 from bot.composition import assemble
 from tests.support.backends import REDIS_URL, TEST_PEPPER
-from token_core.codes.generation import Keyring
 from token_core.codes.policy import TokenPolicy
+from token_core.keyring import Keyring
 from token_core.persistence.database import close_database, open_database
-from token_core.persistence.models import Channel
 from token_core.storage.redis_store import RedisStore
+from token_core.vocabulary import Channel
 
 
 async def main(db_url: str, prefix: str, guide: str, count: int, start_at: float) -> None:

@@ -12,10 +12,10 @@ import time
 from datetime import UTC, datetime
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from tortoise.exceptions import IntegrityError
 
 from token_core.errors import DomainError
 from token_core.persistence.models import ApiClient
+from token_core.persistence.transactions import DuplicateKey
 
 CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{1,49}", re.ASCII)
 
@@ -78,7 +78,7 @@ class ClientRegistry:
             return
         try:
             await self.create(client_id)
-        except (ClientError, IntegrityError):
+        except (ClientError, DuplicateKey):
             if not await ApiClient.exists(client_id=client_id):
                 raise  # not a concurrent creation by another worker
 

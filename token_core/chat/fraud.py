@@ -4,12 +4,13 @@ gets a report, the dentist system gets `fraude.reportada`.
 
 from __future__ import annotations
 
-from tortoise.transactions import in_transaction
-
 from token_core import audit, outbox
 from token_core.errors import GuideNotFound
-from token_core.persistence.models import AuditKind, Beneficiary, Channel, FraudReport, Guide
+from token_core.guides import queries as guide_queries
+from token_core.persistence.models import Beneficiary, FraudReport
+from token_core.persistence.transactions import atomic
 from token_core.storage.ports import EphemeralStore, Scope
+from token_core.vocabulary import AuditKind, Channel, EventType, iso_utc
 
 
 class FraudReports:
@@ -22,15 +23,13 @@ class FraudReports:
         """Report once per beneficiary and guide in ten minutes (a double tap is one report);
         None for a repeat. A guide that is not the beneficiary's raises GuideNotFound.
         """
-        if guide is not None and not await Guide.exists(
-            numero=guide, beneficiary_id=beneficiary.id
-        ):
+        if guide is not None and await guide_queries.guide_of(guide, beneficiary.id) is None:
             raise GuideNotFound()
         once = f"fraud:{beneficiary.carteirinha}:{guide or '*'}"
         if not await self._store.set_if_absent(once, "1", 600):
             return None
         await self._store.revoke_code(Scope(beneficiary.carteirinha, guide))
-        async with in_transaction():
+        async with atomic():
             report = await FraudReport.create(
                 beneficiary=beneficiary, guide_numero=guide, channel=channel, chat_id=chat_id
             )
@@ -42,12 +41,12 @@ class FraudReports:
                 channel=channel,
             )
             await outbox.enqueue(
-                outbox.EventType.FRAUD_REPORTED,
+                EventType.FRAUD_REPORTED,
                 {
                     "numero": guide,
                     "carteirinha": beneficiary.carteirinha,
                     "canal": channel.value,
-                    "relatado_em": outbox.iso_utc(report.at),
+                    "relatado_em": iso_utc(report.at),
                 },
             )
         return report

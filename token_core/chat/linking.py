@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from token_core import audit
-from token_core.codes.generation import Keyring
-from token_core.persistence.models import AuditKind, Beneficiary, Channel, ChatLink
+from token_core.chat import links
+from token_core.keyring import Keyring
+from token_core.persistence.models import Beneficiary
+from token_core.registry.beneficiaries import find_by_cpf
 from token_core.registry.identity import Cpf, Mobile
-from token_core.registry.importer import find_by_cpf
 from token_core.storage.ports import EphemeralStore
+from token_core.vocabulary import AuditKind, Channel
 
 LINK_FAILURES = 3
 LINK_LOCK_SECONDS = 3600.0
@@ -44,14 +46,6 @@ class ChatLinking:
         """What the dialogue keeps between "contact shared" and "CPF typed": a keyed hash."""
         return self._keyring.fingerprint(b"phone:" + phone.e164.encode())
 
-    async def active_link(self, channel: Channel, chat_id: str) -> ChatLink | None:
-        return (
-            await ChatLink.filter(channel=channel, chat_id=chat_id, revoked_at=None)
-            .select_related("beneficiary")
-            .order_by("-id")
-            .first()
-        )
-
     async def locked_until(self, channel: Channel, chat_id: str) -> datetime | None:
         wait = await self._store.blocked(_counter(channel, chat_id), LINK_FAILURES)
         return datetime.now(UTC) + timedelta(seconds=wait) if wait is not None else None
@@ -70,11 +64,7 @@ class ChatLinking:
         active = [b for b in matches if b.active]
         if active:
             beneficiary = active[0]
-            now = datetime.now(UTC)
-            await ChatLink.filter(channel=channel, chat_id=chat_id, revoked_at=None).update(
-                revoked_at=now
-            )
-            await ChatLink.create(channel=channel, chat_id=chat_id, beneficiary=beneficiary)
+            await links.link(channel, chat_id, beneficiary)
             await audit.record(
                 AuditKind.CHAT_LINKED,
                 actor=actor,
@@ -100,10 +90,10 @@ class ChatLinking:
         return LinkResult(LinkStatus.NO_MATCH)
 
     async def unlink(self, channel: Channel, chat_id: str) -> bool:
-        link = await self.active_link(channel, chat_id)
+        link = await links.active_for(channel, chat_id)
         if link is None:
             return False
-        await ChatLink.filter(id=link.id).update(revoked_at=datetime.now(UTC))
+        await links.revoke(link.id)
         await audit.record(
             AuditKind.CHAT_UNLINKED,
             actor=f"chat:{channel.value}:{chat_id}",

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from token_core.codes.generation import SecretCode
 from token_core.codes.issuance import IssuedCode
-from token_core.persistence.models import Channel
+from token_core.vocabulary import Channel
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterable
 
 from token_core.chat.redaction import mask_sensitive
-from token_core.outbox import iso_utc
-from token_core.persistence.models import Channel, Direction, TranscriptEntry
+from token_core.persistence.models import TranscriptEntry
 from token_core.storage.ports import EphemeralStore
+from token_core.vocabulary import Channel, Direction, iso_utc
 
 LIVE_TOPIC = "transcripts"
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from token_core import audit
-from token_core.codes.generation import Keyring, SecretCode, new_code
+from token_core.codes.generation import SecretCode, new_code
 from token_core.codes.policy import TokenPolicy
 from token_core.errors import GuideAlreadyValidated, GuideConflict, RateLimited
-from token_core.guides.service import GuideService, active_beneficiary
-from token_core.persistence.models import AuditKind, Beneficiary, Channel, Guide, GuideStatus
+from token_core.guides.service import GuideService
+from token_core.keyring import Keyring
+from token_core.persistence.models import Beneficiary, Guide
+from token_core.registry import beneficiaries
 from token_core.storage.ports import EphemeralStore, Scope
+from token_core.vocabulary import AuditKind, Channel, GuideStatus, format_retry
 
 logger = logging.getLogger(__name__)
-BRASILIA = ZoneInfo("America/Sao_Paulo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +30,6 @@ class IssuedCode:
     beneficiary: Beneficiary
     guide: Guide | None
     digest: str = field(repr=False, default="")  # the HMAC at rest, to revoke this code only
-
-
-def format_retry(retry_at: datetime) -> str:
-    """A time a person in Brazil reads: "14:35 (horário de Brasília)"."""
-    return f"{retry_at.astimezone(BRASILIA):%H:%M} (horário de Brasília)"
 
 
 class TokenIssuer:
@@ -52,12 +48,12 @@ class TokenIssuer:
             raise GuideAlreadyValidated(guide.validated_at)
         if guide.status is not GuideStatus.AWAITING_TOKEN:
             raise GuideConflict("Esta guia não está aguardando token.")
-        beneficiary = await active_beneficiary(guide.beneficiary.carteirinha)
+        beneficiary = await beneficiaries.active(guide.beneficiary.carteirinha)
         return await self._issue(beneficiary, guide, channel, actor)
 
     async def for_beneficiary(self, carteirinha: str, channel: Channel, actor: str) -> IssuedCode:
         """A code for the beneficiary's first guide awaiting a token, registered now or later."""
-        beneficiary = await active_beneficiary(carteirinha)
+        beneficiary = await beneficiaries.active(carteirinha)
         return await self._issue(beneficiary, None, channel, actor)
 
     async def _issue(
@@ -144,4 +140,4 @@ class TokenIssuer:
             channel=channel,
         )
         if issued.beneficiary.default_channel != channel:
-            await Beneficiary.filter(id=issued.beneficiary.id).update(default_channel=channel)
+            await beneficiaries.set_default_channel(issued.beneficiary.id, channel)

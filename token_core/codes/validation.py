@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from token_core import audit
-from token_core.codes.generation import Keyring, new_validation_code, normalise_code_input
+from token_core.codes.generation import new_validation_code, normalise_code_input
 from token_core.codes.policy import TokenPolicy
 from token_core.guides.queries import GuideView, guide_view, record_validation
-from token_core.persistence.models import AuditKind, Channel, GuideStatus
+from token_core.keyring import Keyring
 from token_core.storage.ports import AttemptStatus, Candidate, EphemeralStore, Scope
+from token_core.vocabulary import AuditKind, Channel, GuideStatus
 
 logger = logging.getLogger(__name__)
 

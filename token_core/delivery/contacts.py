@@ -13,8 +13,7 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 from token_core import audit
-from token_core.codes.generation import Keyring
-from token_core.codes.issuance import format_retry
+from token_core.chat import links
 from token_core.errors import (
     ChangeOnlyBySab,
     ChannelUnavailable,
@@ -22,12 +21,14 @@ from token_core.errors import (
     CpfMismatch,
     RateLimited,
 )
-from token_core.persistence.models import AuditKind, Beneficiary, Channel, ChatLink
+from token_core.keyring import Keyring
+from token_core.persistence.models import Beneficiary
+from token_core.registry import beneficiaries
 from token_core.registry.identity import Cpf, Mobile
 from token_core.registry.importer import parse_email
 from token_core.storage.ports import EphemeralStore
+from token_core.vocabulary import CHAT_CHANNELS, AuditKind, Channel, format_retry
 
-CHAT_CHANNELS = {Channel.TELEGRAM: "Telegram", Channel.WHATSAPP: "WhatsApp"}
 CPF_MISMATCH_LIMIT = 5
 CPF_MISMATCH_WINDOW = 3600.0
 
@@ -65,13 +66,7 @@ class ContactRules:
                 registered, typed, "do e-mail", "email", "Informe o e-mail do beneficiário."
             )
         if channel in CHAT_CHANNELS:
-            link = (
-                await ChatLink.filter(
-                    beneficiary_id=beneficiary.id, channel=channel, revoked_at=None
-                )
-                .order_by("-id")
-                .first()
-            )
+            link = await links.latest_of(beneficiary.id, channel)
             if link is None:
                 raise ChannelUnavailable(
                     f"O beneficiário ainda não vinculou o {CHAT_CHANNELS[channel]}. "
@@ -123,17 +118,10 @@ class ContactRules:
     @staticmethod
     async def claim(beneficiary: Beneficiary, channel: Channel, contact: str) -> None:
         """Register a first contact before using it; a concurrent different one loses."""
-        field = "mobile" if channel is Channel.SMS else "email"
-        taken = await Beneficiary.filter(id=beneficiary.id, **{field: None}).update(
-            **{field: contact}
-        )
-        if not taken:
-            current = await Beneficiary.get(id=beneficiary.id)
-            if getattr(current, field) != contact:
-                raise ChangeOnlyBySab("do celular" if field == "mobile" else "do e-mail")
+        if await beneficiaries.claim_contact(beneficiary.id, channel, contact) != contact:
+            raise ChangeOnlyBySab("do celular" if channel is Channel.SMS else "do e-mail")
 
     @staticmethod
     async def release(beneficiary: Beneficiary, channel: Channel, contact: str) -> None:
         """Undo a claim whose delivery did not happen."""
-        field = "mobile" if channel is Channel.SMS else "email"
-        await Beneficiary.filter(id=beneficiary.id, **{field: contact}).update(**{field: None})
+        await beneficiaries.release_contact(beneficiary.id, channel, contact)

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from token_core.codes.generation import SecretCode
 from token_core.errors import DomainError
-from token_core.persistence.models import Channel
+from token_core.vocabulary import Channel
 
 
 class DeliveryFailed(DomainError):

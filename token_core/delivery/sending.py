@@ -11,15 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.transactions import in_transaction
-
 from token_core import outbox
+from token_core.chat import links
 from token_core.codes.issuance import IssuedCode, TokenIssuer
-from token_core.delivery.contacts import CHAT_CHANNELS, ContactRules
+from token_core.delivery.contacts import ContactRules
 from token_core.delivery.port import CodeMessage, CodeSender, DeliveryFailed, GuideSummary
 from token_core.errors import ChannelUnavailable, GuideNotFound
-from token_core.persistence.models import Beneficiary, Channel, ChatLink, Guide
+from token_core.guides import queries as guide_queries
+from token_core.persistence.models import Beneficiary, Guide
+from token_core.persistence.transactions import atomic
 from token_core.registry.identity import Mobile, mask_email
+from token_core.vocabulary import CHAT_CHANNELS, Channel, EventType, iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ class CodeSending:
             raise ChannelUnavailable(
                 "Canal ainda não disponível. Use SMS, e-mail ou o SAB para enviar o token."
             )
-        guide = await Guide.get_or_none(numero=request.numero).select_related("beneficiary")
+        guide = await guide_queries.with_beneficiary(request.numero)
         if guide is None:
             raise GuideNotFound()
         beneficiary = guide.beneficiary
@@ -141,16 +143,16 @@ class CodeSending:
     async def _delivered(
         self, issued: IssuedCode, channel: Channel, actor: str, masked: str
     ) -> None:
-        async with in_transaction():
+        async with atomic():
             await self._issuer.record_delivery(issued, channel, actor)
             await outbox.enqueue(
-                outbox.EventType.TOKEN_SENT,
+                EventType.TOKEN_SENT,
                 {
                     "numero": issued.scope.guide,
                     "carteirinha": issued.scope.beneficiary,
                     "canal": channel.value,
                     "destino": masked,
-                    "expira_em": outbox.iso_utc(issued.expires_at),
+                    "expira_em": iso_utc(issued.expires_at),
                 },
             )
 
@@ -169,10 +171,7 @@ def _now() -> datetime:
 
 async def reachability(beneficiary: Beneficiary, available: set[Channel]) -> Reachability:
     """Which channels can reach the beneficiary now, with masked destinations."""
-    rows = await ChatLink.filter(beneficiary_id=beneficiary.id, revoked_at=None).values_list(
-        "channel", flat=True
-    )
-    linked = {Channel(str(row)) for row in rows}
+    linked = await links.channels_of(beneficiary.id)
     return Reachability(
         default=beneficiary.default_channel,
         sms=Mobile(beneficiary.mobile).masked if beneficiary.mobile else None,

@@ -1,24 +1,20 @@
-"""Hand-written SQL for the validation hot path (one round trip each instead of the ORM's
-several query builds); the same text runs on SQLite and PostgreSQL.
+"""Named queries of guides. The validation hot path is hand-written SQL (one round trip each
+instead of the ORM's several query builds); the same text runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from tortoise import Tortoise
-from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from token_core import audit, outbox
-from token_core.persistence.models import AuditKind, Channel, ChatLink, GuideStatus
-
-_PLACEHOLDER = re.compile(r"\?")
+from token_core.chat import links
+from token_core.persistence.models import Guide
+from token_core.persistence.sql import Connection, as_datetime, connection, is_postgres, param, sql
+from token_core.persistence.transactions import atomic
+from token_core.vocabulary import AuditKind, Channel, EventType, GuideStatus, iso_utc
 
 _VIEW = """
 SELECT g.id, g.numero, g.status, g.validated_at, g.validation_code, g.beneficiary_id,
@@ -75,33 +71,9 @@ class GuideView:
     first_awaiting: bool  # the beneficiary's oldest guide awaiting a token
 
 
-def _sql(conn: BaseDBAsyncClient, text: str) -> str:
-    if conn.capabilities.dialect != "postgres":
-        return text
-    counter = iter(range(1, 1000))
-    return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", text)
-
-
-def _param(conn: BaseDBAsyncClient, value: Any) -> Any:
-    """SQLite keeps datetimes as text in the form Tortoise writes them."""
-    if isinstance(value, datetime) and conn.capabilities.dialect == "sqlite":
-        return str(value)
-    return value
-
-
-def _datetime(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
-def default_connection() -> BaseDBAsyncClient:
-    return Tortoise.get_connection("default")
-
-
 async def guide_view(numero: str) -> GuideView | None:
-    conn = default_connection()
-    rows = await conn.execute_query_dict(_sql(conn, _VIEW), [numero])
+    conn = connection()
+    rows = await conn.execute_query_dict(sql(conn, _VIEW), [numero])
     if not rows:
         return None
     row = rows[0]
@@ -109,7 +81,7 @@ async def guide_view(numero: str) -> GuideView | None:
         id=int(row["id"]),
         numero=str(row["numero"]),
         status=GuideStatus(row["status"]),
-        validated_at=_datetime(row["validated_at"]),
+        validated_at=as_datetime(row["validated_at"]),
         validation_code=row["validation_code"],
         beneficiary_id=int(row["beneficiary_id"]),
         carteirinha=str(row["carteirinha"]),
@@ -118,7 +90,7 @@ async def guide_view(numero: str) -> GuideView | None:
 
 
 async def mark_validated(
-    conn: BaseDBAsyncClient,
+    conn: Connection,
     guide_id: int,
     at: datetime,
     validation_code: str,
@@ -126,13 +98,13 @@ async def mark_validated(
 ) -> bool:
     """Move an awaiting guide to VALIDADA; False when it no longer awaits a token."""
     values = [
-        _param(conn, at),
-        _param(conn, at),
+        param(conn, at),
+        param(conn, at),
         validation_code,
         channel.value if channel else None,
         guide_id,
     ]
-    changed, _ = await conn.execute_query(_sql(conn, _MARK_VALIDATED), values)
+    changed, _ = await conn.execute_query(sql(conn, _MARK_VALIDATED), values)
     return bool(changed)
 
 
@@ -149,11 +121,11 @@ async def record_validation(
         "numero": guide.numero,
         "carteirinha": guide.carteirinha,
         "status": GuideStatus.VALIDATED.value,
-        "validada_em": outbox.iso_utc(at),
+        "validada_em": iso_utc(at),
         "codigo_validacao": validation_code,
     }
-    conn = default_connection()
-    if conn.capabilities.dialect == "postgres":
+    conn = connection()
+    if is_postgres(conn):
         rows = await conn.execute_query_dict(
             _VALIDATE_WITH_EVENTS_PG,
             [
@@ -182,7 +154,7 @@ async def record_validation(
                 reason=None,
             )
         return changed
-    async with in_transaction() as tx:
+    async with atomic() as tx:
         changed = await mark_validated(tx, guide.id, at, validation_code, channel)
         if changed:
             await audit.record(
@@ -193,7 +165,24 @@ async def record_validation(
                 channel=channel,
                 scope=scope_kind,
             )
-            await outbox.enqueue(outbox.EventType.GUIDE_VALIDATED, payload)
-            if await ChatLink.filter(beneficiary_id=guide.beneficiary_id, revoked_at=None).exists():
-                await outbox.enqueue(outbox.EventType.CHAT_RECEIPT, {"numero": guide.numero})
+            await outbox.enqueue(EventType.GUIDE_VALIDATED, payload)
+            if await links.channels_of(guide.beneficiary_id):
+                await outbox.enqueue(EventType.CHAT_RECEIPT, {"numero": guide.numero})
     return changed
+
+
+async def with_beneficiary(numero: str) -> Guide | None:
+    """The guide with its beneficiary loaded."""
+    return await Guide.get_or_none(numero=numero).select_related("beneficiary")
+
+
+async def guide_of(numero: str, beneficiary_id: int) -> Guide | None:
+    """The guide, only when it belongs to this beneficiary."""
+    return await Guide.get_or_none(numero=numero, beneficiary_id=beneficiary_id)
+
+
+async def awaiting(beneficiary_id: int) -> list[Guide]:
+    """The beneficiary's guides awaiting a token, oldest first."""
+    return await Guide.filter(
+        beneficiary_id=beneficiary_id, status=GuideStatus.AWAITING_TOKEN
+    ).order_by("created_at", "id")

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from token_core import audit
-from token_core.errors import BeneficiaryInactive, BeneficiaryNotFound, GuideConflict, GuideNotFound
-from token_core.persistence.models import AuditKind, Beneficiary, Guide, GuideStatus
+from token_core.errors import GuideConflict, GuideNotFound
+from token_core.guides import queries
+from token_core.persistence.models import Beneficiary, Guide
+from token_core.persistence.transactions import DuplicateKey, atomic
+from token_core.registry import beneficiaries
 from token_core.storage.ports import EphemeralStore, Scope
+from token_core.vocabulary import AuditKind, GuideStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +38,6 @@ def _same_content(guide: Guide, draft: GuideDraft, beneficiary_id: int) -> bool:
     )
 
 
-async def active_beneficiary(carteirinha: str) -> Beneficiary:
-    beneficiary = await Beneficiary.get_or_none(carteirinha=carteirinha)
-    if beneficiary is None:
-        raise BeneficiaryNotFound()
-    if not beneficiary.active:
-        raise BeneficiaryInactive()
-    return beneficiary
-
-
 class GuideService:
     def __init__(self, store: EphemeralStore) -> None:
         self._store = store
@@ -56,12 +48,12 @@ class GuideService:
         Returns the guide and whether it was created now. A known number with other content
         raises GuideConflict.
         """
-        beneficiary = await active_beneficiary(draft.carteirinha)
+        beneficiary = await beneficiaries.active(draft.carteirinha)
         existing = await Guide.get_or_none(numero=draft.numero)
         if existing is None:
             try:
                 return await self._create(draft, beneficiary, actor), True
-            except IntegrityError:
+            except DuplicateKey:
                 # The same number registered by a concurrent request a moment ago.
                 existing = await Guide.get(numero=draft.numero)
         if _same_content(existing, draft, beneficiary.id):
@@ -69,7 +61,7 @@ class GuideService:
         raise GuideConflict("Já existe uma guia com este número e outro conteúdo.")
 
     async def _create(self, draft: GuideDraft, beneficiary: Beneficiary, actor: str) -> Guide:
-        async with in_transaction():
+        async with atomic():
             guide = await Guide.create(
                 numero=draft.numero,
                 beneficiary=beneficiary,
@@ -87,7 +79,7 @@ class GuideService:
         return guide
 
     async def get(self, numero: str) -> Guide:
-        guide = await Guide.get_or_none(numero=numero).select_related("beneficiary")
+        guide = await queries.with_beneficiary(numero)
         if guide is None:
             raise GuideNotFound()
         return guide
@@ -118,10 +110,3 @@ class GuideService:
                 AuditKind.GUIDE_UNLOCKED, actor=actor, guide=numero, carteirinha=carteirinha
             )
         return unlocked
-
-
-async def awaiting_guides(beneficiary_id: int) -> list[Guide]:
-    """The beneficiary's guides awaiting a token, oldest first."""
-    return await Guide.filter(
-        beneficiary_id=beneficiary_id, status=GuideStatus.AWAITING_TOKEN
-    ).order_by("created_at", "id")

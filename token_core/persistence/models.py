@@ -1,48 +1,21 @@
-"""Durable records (Tortoise ORM). Schema changes go through `odontoken makemigrations`."""
+"""Durable records (Tortoise ORM). After changing one, generate a migration:
+`.venv/bin/tortoise -c bot.tortoise_dev.TORTOISE_ORM makemigrations` (see DEVELOPERS.md).
+"""
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 from tortoise import fields
+from tortoise.expressions import F
 from tortoise.models import Model
 
-
-class Channel(enum.StrEnum):
-    SMS = "sms"
-    EMAIL = "email"
-    TELEGRAM = "telegram"
-    WHATSAPP = "whatsapp"
-    APP = "app"
-    SAB = "sab"
+from token_core.vocabulary import AuditKind, Channel, Direction, GuideStatus
 
 
-class GuideStatus(enum.StrEnum):
-    AWAITING_TOKEN = "AGUARDANDO_TOKEN"
-    VALIDATED = "VALIDADA"
-    CANCELLED = "CANCELADA"
-
-
-class AuditKind(enum.StrEnum):
-    TOKEN_ISSUED = "token.issued"
-    TOKEN_DELIVERED = "token.delivered"
-    TOKEN_DELIVERY_FAILED = "token.delivery_failed"
-    TOKEN_VALIDATED = "token.validated"
-    TOKEN_REJECTED = "token.rejected"
-    TOKEN_REVOKED = "token.revoked"
-    TOKEN_RATE_LIMITED = "token.rate_limited"
-    GUIDE_LOCKED = "guide.locked"
-    GUIDE_UNLOCKED = "guide.unlocked"
-    GUIDE_REGISTERED = "guide.registered"
-    GUIDE_CANCELLED = "guide.cancelled"
-    IDENTITY_MISMATCH = "identity.mismatch"
-    CHAT_LINKED = "chat.linked"
-    CHAT_LINK_REFUSED = "chat.link_refused"
-    CHAT_LINK_LOCKED = "chat.link_locked"
-    CHAT_UNLINKED = "chat.unlinked"
-    FRAUD_REPORTED = "fraud.reported"
-    HUMAN_REQUESTED = "chat.human_requested"
+def bump(field: str, by: int = 1) -> F:
+    """An update expression adding `by` to a column (computed by the database)."""
+    return F(field) + by  # type: ignore[return-value]
 
 
 class Beneficiary(Model):
@@ -167,11 +140,6 @@ class OutboxEvent(Model):
 
     class Meta:
         table = "outbox_event"
-
-
-class Direction(enum.StrEnum):
-    IN = "in"
-    OUT = "out"
 
 
 class TranscriptEntry(Model):

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tortoise.transactions import in_transaction
-
-from token_core.codes.generation import Keyring
+from token_core.chat import links
 from token_core.errors import DomainError, InvalidEmail
-from token_core.persistence.models import Beneficiary, ChatLink
+from token_core.keyring import Keyring
+from token_core.persistence.models import Beneficiary
+from token_core.persistence.transactions import atomic
 from token_core.registry.identity import Cpf, Mobile
 
 HEADER = ["carteirinha", "cpf", "nome", "celular", "email"]
@@ -139,7 +139,7 @@ def _fields(row: RegistryRow, keyring: Keyring) -> tuple[str, str, str, str | No
 
 async def _upsert(rows: list[RegistryRow], keyring: Keyring, report: ImportReport) -> None:
     now = datetime.now(UTC)
-    async with in_transaction():
+    async with atomic():
         existing = {
             values[0]: tuple(values[1:])
             for values in await Beneficiary.filter(
@@ -173,14 +173,7 @@ async def _upsert(rows: list[RegistryRow], keyring: Keyring, report: ImportRepor
             if c in existing and (existing[c][0] != f[0] or existing[c][3] != f[3])
         ]
         if unproven:
-            report.links_revoked += await ChatLink.filter(
-                beneficiary__carteirinha__in=unproven, revoked_at=None
-            ).update(revoked_at=now)
+            report.links_revoked += await links.revoke_of_carteirinhas(unproven, now)
     report.inserted += sum(c not in existing for c in changed)
     report.updated += sum(c in existing for c in changed)
     report.unchanged += len(rows) - len(changed)
-
-
-async def find_by_cpf(keyring: Keyring, cpf: Cpf) -> list[Beneficiary]:
-    """Beneficiaries registered with this CPF (a person may hold more than one card)."""
-    return await Beneficiary.filter(cpf_hash=keyring.cpf_lookup(cpf.digits)).order_by("id")

@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from token_core.persistence.models import AuditKind, Channel, GuideStatus
+from token_core.vocabulary import AuditKind, Channel, GuideStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index

@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from token_core.persistence.models import AuditKind
+from token_core.vocabulary import AuditKind
 from tortoise import fields
 
 class Migration(migrations.Migration):

@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from token_core.persistence.models import AuditKind, Channel, Direction
+from token_core.vocabulary import AuditKind, Channel, Direction
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index

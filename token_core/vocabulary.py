@@ -1,0 +1,84 @@
+"""The core's words, free of any framework: channels, guide statuses, audit kinds, message
+directions, and the one way each time is written (UTC with "Z" for machines, Brasília for
+people).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+BRASILIA = ZoneInfo("America/Sao_Paulo")
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    APP = "app"
+    SAB = "sab"
+
+
+# The chat channels, with the name a person reads.
+CHAT_CHANNELS = {Channel.TELEGRAM: "Telegram", Channel.WHATSAPP: "WhatsApp"}
+
+
+class GuideStatus(enum.StrEnum):
+    AWAITING_TOKEN = "AGUARDANDO_TOKEN"
+    VALIDATED = "VALIDADA"
+    CANCELLED = "CANCELADA"
+
+
+class AuditKind(enum.StrEnum):
+    TOKEN_ISSUED = "token.issued"
+    TOKEN_DELIVERED = "token.delivered"
+    TOKEN_DELIVERY_FAILED = "token.delivery_failed"
+    TOKEN_VALIDATED = "token.validated"
+    TOKEN_REJECTED = "token.rejected"
+    TOKEN_REVOKED = "token.revoked"
+    TOKEN_RATE_LIMITED = "token.rate_limited"
+    GUIDE_LOCKED = "guide.locked"
+    GUIDE_UNLOCKED = "guide.unlocked"
+    GUIDE_REGISTERED = "guide.registered"
+    GUIDE_CANCELLED = "guide.cancelled"
+    IDENTITY_MISMATCH = "identity.mismatch"
+    CHAT_LINKED = "chat.linked"
+    CHAT_LINK_REFUSED = "chat.link_refused"
+    CHAT_LINK_LOCKED = "chat.link_locked"
+    CHAT_UNLINKED = "chat.unlinked"
+    FRAUD_REPORTED = "fraud.reported"
+    HUMAN_REQUESTED = "chat.human_requested"
+
+
+class Direction(enum.StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class EventType(enum.StrEnum):
+    """Outbox events: for the dentist system, or (internal) for our own workers."""
+
+    GUIDE_VALIDATED = "guia.validada"
+    TOKEN_SENT = "token.enviado"
+    FRAUD_REPORTED = "fraude.reportada"
+    CHAT_RECEIPT = "recibo.chat"  # internal: our chat channels tell the beneficiary
+
+
+# Events for our own workers, never posted to the dentist system.
+INTERNAL_EVENTS = frozenset({EventType.CHAT_RECEIPT.value})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with "Z", as the API and the events write datetimes."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def format_retry(retry_at: datetime) -> str:
+    """A time a person in Brazil reads: "14:35 (horário de Brasília)"."""
+    return f"{retry_at.astimezone(BRASILIA):%H:%M} (horário de Brasília)"
