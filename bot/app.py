@@ -1,4 +1,4 @@
-"""The aiohttp application: one server for the API, (later) the chat webhooks and the console.
+"""The aiohttp application: one server for the API, the chat webhooks and the portal.
 
 Resources open and close in `cleanup_ctx`, in order: database, store, HTTP session, services,
 background workers.

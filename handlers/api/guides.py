@@ -62,9 +62,8 @@ async def post_token(request: web.Request) -> web.Response:
 async def post_validation(request: web.Request) -> web.Response:
     numero = path_numero(request)
     body = await parse_body(request, ValidacaoIn)
-    result = await request.app[SERVICES].validator.validate(
-        numero, body.token, None, actor(request)
-    )
+    validator = request.app[SERVICES].validator
+    result = await validator.validate(numero, body.token, None, actor(request))
     if result.status is ValidationStatus.VALID:
         assert result.validated_at and result.validation_code
         out = ValidacaoOut(
@@ -74,18 +73,18 @@ async def post_validation(request: web.Request) -> web.Response:
             codigo_validacao=result.validation_code,
         )
         return json_response(out.model_dump(mode="json"))
-    raise validation_error(result)
+    raise validation_error(result, validator.digits)
 
 
 def _iso(moment: datetime | None) -> str | None:
     return iso_utc(moment) if moment else None
 
 
-def validation_error(result: ValidationResult) -> ApiError:
+def validation_error(result: ValidationResult, digits: int) -> ApiError:
     """The answer for each refused validation, as the dentist system expects it."""
     match result.status:
         case ValidationStatus.MALFORMED:
-            return invalid_request("token", "o token tem 6 dígitos numéricos")
+            return invalid_request("token", f"o token tem {digits} dígitos numéricos")
         case ValidationStatus.INVALID:
             return ApiError(
                 422,

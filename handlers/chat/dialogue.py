@@ -28,29 +28,45 @@ from token_core.vocabulary import BRASILIA, CHAT_CHANNELS, AuditKind, Channel, D
 
 logger = logging.getLogger(__name__)
 HANDOFF_TOPIC = "handoff"
-LOCK_SECONDS = 15.0  # longest a message may hold its chat
-LOCK_TRIES = 100  # × 50 ms: after 5 s a message goes ahead anyway
+LOCK_SECONDS = 15.0  # longest a message may hold its chat (a dead worker's lock expires then)
+LOCK_POLL_SECONDS = 0.05
 
 
 class Dialogue:
-    def __init__(self, services: Services, ttl_minutes: int) -> None:
+    def __init__(
+        self, services: Services, ttl_minutes: int, busy_wait_seconds: float = LOCK_SECONDS + 1
+    ) -> None:
         self._services = services
+        self._busy_wait = busy_wait_seconds
         self._states = StateStore(services.store)
         self._linking = LinkingFlow(services.linking, self._states)
         self._tokens = TokenFlow(services.issuer, services.fraud, ttl_minutes)
 
     async def handle(self, msg: Incoming) -> Reply:
-        """One message at a time per chat, across workers (a lock in the shared store)."""
+        """One message at a time per chat, across workers (a lock in the shared store).
+
+        The rule on a busy chat: wait as long as a lock can live; if the chat is still busy
+        then (its holder is alive and stuck), refuse the message with a "try again" reply.
+        A message never runs without the lock.
+        """
         lock = f"chat-lock:{msg.channel.value}:{msg.chat_id}"
         owner = uuid.uuid4().hex
-        for _ in range(LOCK_TRIES):
-            if await self._services.store.set_if_absent(lock, owner, LOCK_SECONDS):
-                break
-            await asyncio.sleep(0.05)
+        if not await self._acquire(lock, owner, wait_seconds=self._busy_wait):
+            logger.warning("chat %s:%s still busy; message refused", msg.channel, msg.chat_id)
+            return Reply((Outgoing(texts.BUSY),))
         try:
             return await self._handle(msg)
         finally:
             await self._services.store.delete_if(lock, owner)
+
+    async def _acquire(self, lock: str, owner: str, wait_seconds: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        while not await self._services.store.set_if_absent(lock, owner, LOCK_SECONDS):
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(LOCK_POLL_SECONDS)
+        return True
 
     async def _handle(self, msg: Incoming) -> Reply:
         link = await links.active_for(msg.channel, msg.chat_id)
@@ -130,12 +146,11 @@ class Dialogue:
         return Outgoing("\n".join([texts.GUIDES_HEADER, *lines]), menu=texts.MENU)
 
     async def _human(self, msg: Incoming, beneficiary: Beneficiary) -> Outgoing:
-        await audit.record(
-            AuditKind.HUMAN_REQUESTED,
-            actor=f"chat:{msg.channel.value}:{msg.chat_id}",
-            channel=msg.channel,
+        await audit.For(
+            f"chat:{msg.channel.value}:{msg.chat_id}",
             carteirinha=beneficiary.carteirinha,
-        )
+            channel=msg.channel,
+        ).record(AuditKind.HUMAN_REQUESTED)
         await self._services.store.publish(
             HANDOFF_TOPIC,
             json.dumps(

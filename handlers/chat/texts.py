@@ -63,3 +63,4 @@ HELP = (
 INACTIVE_LINKED = "Seu cadastro está inativo. Entre em contato com a operadora."
 GUIDE_GONE = "Essa guia não está mais aguardando token."
 ERROR = "Desculpe, algo deu errado do nosso lado. Tente de novo em instantes."
+BUSY = "Ainda estou cuidando da sua mensagem anterior. Envie de novo em instantes, por favor."

@@ -8,14 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.support import backends, refs
+from tests.support.clock import Elapse, FakeClock, elapse_for
+from tests.support.waiting import wait_until
+from token_core.codes.single_use import AttemptPolicy, AttemptStatus, Candidate, Scope
 from token_core.storage.memory import InProcessStore
-from token_core.storage.ports import (
-    AttemptPolicy,
-    AttemptStatus,
-    Candidate,
-    EphemeralStore,
-    Scope,
-)
+from token_core.storage.ports import EphemeralStore
+from token_core.storage.redis_store import RedisStore
 
 POLICY = AttemptPolicy(
     guide_max_failures=3,
@@ -27,12 +25,31 @@ POLICY = AttemptPolicy(
 
 
 @pytest.fixture(params=["in-process", "redis"])
-async def any_store(request: pytest.FixtureRequest) -> AsyncIterator[EphemeralStore]:
+async def any_store(
+    request: pytest.FixtureRequest, clock: FakeClock
+) -> AsyncIterator[EphemeralStore]:
     if request.param == "in-process":
-        yield InProcessStore()
+        yield InProcessStore(clock=clock)
         return
     async with backends.redis_store() as store:
         yield store
+
+
+@pytest.fixture
+def elapse(any_store: EphemeralStore, clock: FakeClock) -> Elapse:
+    """Time passing for `any_store`: the in-process one skips ahead, Redis really waits."""
+    return elapse_for(any_store, clock)
+
+
+async def until_subscribed(store: EphemeralStore, topic: str) -> None:
+    """Return once a subscriber just started on `topic` is in place: Redis lists the channel as
+    active once it has processed the SUBSCRIBE; the in-process store registers the subscriber in
+    the subscriber's first step, which one turn of the event loop runs.
+    """
+    if isinstance(store, RedisStore):
+        await wait_until(lambda: backends.redis_has_subscribers(f"{store.prefix}*:{topic}"))
+    else:
+        await asyncio.sleep(0)
 
 
 def scope(guide: str | None = "G1") -> Scope:
@@ -74,10 +91,12 @@ async def test_unlocking_a_guide_lets_the_right_code_through(any_store: Ephemera
     assert outcome.status is AttemptStatus.VALID
 
 
-async def test_a_code_past_its_lifetime_reads_as_expired(any_store: EphemeralStore) -> None:
+async def test_a_code_past_its_lifetime_reads_as_expired(
+    any_store: EphemeralStore, elapse: Elapse
+) -> None:
     s = scope()
     await any_store.put_code(s, "d1", ttl=0.15, memory=30)
-    await asyncio.sleep(0.25)
+    await elapse(0.25)
     outcome = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY)
     assert outcome.status is AttemptStatus.EXPIRED
 
@@ -142,21 +161,25 @@ async def test_concurrent_attempts_spend_a_code_exactly_once(any_store: Ephemera
     assert statuses.count(AttemptStatus.USED) == 49
 
 
-async def test_a_rate_limit_allows_up_to_the_limit_in_a_window(any_store: EphemeralStore) -> None:
+async def test_a_rate_limit_allows_up_to_the_limit_in_a_window(
+    any_store: EphemeralStore, elapse: Elapse
+) -> None:
     key = f"issue:{refs.suffix()}"
     results = [await any_store.hit(key, 2, 0.3) for _ in range(3)]
     assert results[:2] == [None, None]
     assert results[2] is not None and 0 < results[2] <= 0.3
-    await asyncio.sleep(0.35)
+    await elapse(0.35)
     assert await any_store.hit(key, 2, 0.3) is None
 
 
-async def test_set_if_absent_takes_a_key_once_until_it_expires(any_store: EphemeralStore) -> None:
+async def test_set_if_absent_takes_a_key_once_until_it_expires(
+    any_store: EphemeralStore, elapse: Elapse
+) -> None:
     key = f"nonce:{refs.suffix()}"
     assert await any_store.set_if_absent(key, "a", 0.2) is True
     assert await any_store.set_if_absent(key, "b", 0.2) is False
     assert await any_store.get(key) == "a"
-    await asyncio.sleep(0.3)
+    await elapse(0.3)
     assert await any_store.get(key) is None
     assert await any_store.set_if_absent(key, "c", 0.2) is True
 
@@ -219,7 +242,7 @@ async def test_a_subscriber_receives_what_is_published_after_it_subscribed(
     await any_store.publish(topic, "before anyone listens")
     stream = any_store.subscribe(topic)
     first = asyncio.ensure_future(anext(stream))
-    await asyncio.sleep(0.1)  # the subscription is in place
+    await until_subscribed(any_store, topic)
     await any_store.publish(topic, "hello")
     await any_store.publish(f"{topic}-other", "elsewhere")
     assert await asyncio.wait_for(first, 2) == "hello"

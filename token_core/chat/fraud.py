@@ -5,11 +5,12 @@ gets a report, the dentist system gets `fraude.reportada`.
 from __future__ import annotations
 
 from token_core import audit, outbox
+from token_core.codes.single_use import Scope
 from token_core.errors import GuideNotFound
 from token_core.guides import queries as guide_queries
 from token_core.persistence.models import Beneficiary, FraudReport
 from token_core.persistence.transactions import atomic
-from token_core.storage.ports import EphemeralStore, Scope
+from token_core.storage.ports import EphemeralStore
 from token_core.vocabulary import AuditKind, Channel, EventType, iso_utc
 
 
@@ -33,13 +34,12 @@ class FraudReports:
             report = await FraudReport.create(
                 beneficiary=beneficiary, guide_numero=guide, channel=channel, chat_id=chat_id
             )
-            await audit.record(
-                AuditKind.FRAUD_REPORTED,
-                actor=f"chat:{channel.value}:{chat_id}",
+            await audit.For(
+                f"chat:{channel.value}:{chat_id}",
                 guide=guide,
                 carteirinha=beneficiary.carteirinha,
                 channel=channel,
-            )
+            ).record(AuditKind.FRAUD_REPORTED)
             await outbox.enqueue(
                 EventType.FRAUD_REPORTED,
                 {

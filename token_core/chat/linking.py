@@ -65,26 +65,19 @@ class ChatLinking:
         if active:
             beneficiary = active[0]
             await links.link(channel, chat_id, beneficiary)
-            await audit.record(
-                AuditKind.CHAT_LINKED,
-                actor=actor,
-                channel=channel,
-                carteirinha=beneficiary.carteirinha,
+            await audit.For(actor, carteirinha=beneficiary.carteirinha, channel=channel).record(
+                AuditKind.CHAT_LINKED
             )
             return LinkResult(LinkStatus.LINKED, beneficiary)
         if matches:
-            await audit.record(
-                AuditKind.CHAT_LINK_REFUSED,
-                actor=actor,
-                channel=channel,
-                carteirinha=matches[0].carteirinha,
-                reason="inactive",
+            await audit.For(actor, carteirinha=matches[0].carteirinha, channel=channel).record(
+                AuditKind.CHAT_LINK_REFUSED, reason="inactive"
             )
             return LinkResult(LinkStatus.INACTIVE)
         await self._store.hit(_counter(channel, chat_id), LINK_FAILURES, LINK_LOCK_SECONDS)
         retry_at = await self.locked_until(channel, chat_id)
         kind = AuditKind.CHAT_LINK_LOCKED if retry_at else AuditKind.CHAT_LINK_REFUSED
-        await audit.record(kind, actor=actor, channel=channel, reason="no_match")
+        await audit.For(actor, channel=channel).record(kind, reason="no_match")
         if retry_at is not None:
             return LinkResult(LinkStatus.LOCKED, retry_at=retry_at)
         return LinkResult(LinkStatus.NO_MATCH)
@@ -94,12 +87,11 @@ class ChatLinking:
         if link is None:
             return False
         await links.revoke(link.id)
-        await audit.record(
-            AuditKind.CHAT_UNLINKED,
-            actor=f"chat:{channel.value}:{chat_id}",
-            channel=channel,
+        await audit.For(
+            f"chat:{channel.value}:{chat_id}",
             carteirinha=link.beneficiary.carteirinha,
-        )
+            channel=channel,
+        ).record(AuditKind.CHAT_UNLINKED)
         return True
 
 

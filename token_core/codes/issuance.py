@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from token_core import audit
 from token_core.codes.generation import SecretCode, new_code
 from token_core.codes.policy import TokenPolicy
+from token_core.codes.single_use import Scope
 from token_core.errors import GuideAlreadyValidated, GuideConflict, RateLimited
 from token_core.guides.service import GuideService
 from token_core.keyring import Keyring
 from token_core.persistence.models import Beneficiary, Guide
 from token_core.registry import beneficiaries
-from token_core.storage.ports import EphemeralStore, Scope
+from token_core.storage.ports import EphemeralStore
 from token_core.vocabulary import AuditKind, Channel, GuideStatus, format_retry
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class TokenIssuer:
     ) -> IssuedCode:
         carteirinha = beneficiary.carteirinha
         numero = guide.numero if guide else None
+        trail = audit.For(actor, guide=numero, carteirinha=carteirinha, channel=channel)
         wait = await self._store.hit(
             f"issue:{carteirinha}",
             self._policy.issue_max_per_beneficiary,
@@ -68,14 +70,7 @@ class TokenIssuer:
         )
         if wait is not None:
             retry_at = datetime.now(UTC) + timedelta(seconds=wait)
-            await audit.record(
-                AuditKind.TOKEN_RATE_LIMITED,
-                actor=actor,
-                guide=numero,
-                carteirinha=carteirinha,
-                channel=channel,
-                retry_at=retry_at.isoformat(),
-            )
+            await trail.record(AuditKind.TOKEN_RATE_LIMITED, retry_at=retry_at.isoformat())
             raise RateLimited(
                 "Muitos códigos pedidos em pouco tempo. "
                 f"Tente de novo após {format_retry(retry_at)}.",
@@ -88,14 +83,7 @@ class TokenIssuer:
             scope, digest, self._policy.ttl_seconds, self._policy.memory_seconds
         )
         expires_at = datetime.now(UTC) + timedelta(seconds=self._policy.ttl_seconds)
-        await audit.record(
-            AuditKind.TOKEN_ISSUED,
-            actor=actor,
-            guide=numero,
-            carteirinha=carteirinha,
-            channel=channel,
-            expires_at=expires_at.isoformat(),
-        )
+        await trail.record(AuditKind.TOKEN_ISSUED, expires_at=expires_at.isoformat())
         return IssuedCode(code, scope, expires_at, beneficiary, guide, digest)
 
     async def revoke(
@@ -106,13 +94,8 @@ class TokenIssuer:
         With `digest`, only that code: a newer one issued meanwhile stays live.
         """
         revoked = await self._store.revoke_code(scope, digest)
-        await audit.record(
-            AuditKind.TOKEN_REVOKED,
-            actor=actor,
-            guide=scope.guide,
-            carteirinha=scope.beneficiary,
-            reason=reason,
-            had_live_code=revoked,
+        await audit.For(actor, guide=scope.guide, carteirinha=scope.beneficiary).record(
+            AuditKind.TOKEN_REVOKED, reason=reason, had_live_code=revoked
         )
         return revoked
 
@@ -121,23 +104,11 @@ class TokenIssuer:
     ) -> None:
         """Audit a delivery. A failed one revokes the code; a good one sets the default channel."""
         scope = issued.scope
+        trail = audit.For(actor, guide=scope.guide, carteirinha=scope.beneficiary, channel=channel)
         if error is not None:
-            await audit.record(
-                AuditKind.TOKEN_DELIVERY_FAILED,
-                actor=actor,
-                guide=scope.guide,
-                carteirinha=scope.beneficiary,
-                channel=channel,
-                reason=error[:64],
-            )
+            await trail.record(AuditKind.TOKEN_DELIVERY_FAILED, reason=error[:64])
             await self.revoke(scope, "delivery_failed", actor, issued.digest)
             return
-        await audit.record(
-            AuditKind.TOKEN_DELIVERED,
-            actor=actor,
-            guide=scope.guide,
-            carteirinha=scope.beneficiary,
-            channel=channel,
-        )
+        await trail.record(AuditKind.TOKEN_DELIVERED)
         if issued.beneficiary.default_channel != channel:
             await beneficiaries.set_default_channel(issued.beneficiary.id, channel)

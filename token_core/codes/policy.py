@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from token_core.storage.ports import AttemptPolicy
+from token_core.codes.single_use import AttemptPolicy
 
 
 @dataclass(frozen=True, slots=True)

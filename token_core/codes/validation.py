@@ -1,4 +1,6 @@
-"""Validating a code for a guide: one atomic store step, then the guide becomes VALIDADA."""
+"""Validating a code for a guide: read the guide, one atomic attempt in the store (the rule is
+in `single_use.py`), then VALIDADA with its audit and events in one statement.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +9,16 @@ import enum
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from token_core import audit
 from token_core.codes.generation import new_validation_code, normalise_code_input
 from token_core.codes.policy import TokenPolicy
+from token_core.codes.single_use import AttemptOutcome, AttemptStatus, Candidate, Scope
 from token_core.guides.queries import GuideView, guide_view, record_validation
 from token_core.keyring import Keyring
-from token_core.storage.ports import AttemptStatus, Candidate, EphemeralStore, Scope
-from token_core.vocabulary import AuditKind, Channel, GuideStatus
+from token_core.storage.ports import EphemeralStore
+from token_core.vocabulary import AuditKind, Channel, GuideStatus, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +49,52 @@ class ValidationResult:
         return self.status is ValidationStatus.VALID
 
 
-_STORE_TO_RESULT = {
+_REFUSED_ATTEMPT = {
     AttemptStatus.INVALID: ValidationStatus.INVALID,
     AttemptStatus.EXPIRED: ValidationStatus.EXPIRED,
     AttemptStatus.USED: ValidationStatus.ALREADY_USED,
     AttemptStatus.GUIDE_LOCKED: ValidationStatus.GUIDE_LOCKED,
     AttemptStatus.BENEFICIARY_LIMIT: ValidationStatus.GUIDE_LOCKED,
 }
+
+
+def guide_refusal(numero: str, guide: GuideView | None) -> ValidationResult | None:
+    """Why no code can validate this guide now (absent, validated, cancelled), or None."""
+    if guide is None:
+        return ValidationResult(ValidationStatus.GUIDE_NOT_FOUND, numero)
+    if guide.status is GuideStatus.VALIDATED:
+        return ValidationResult(
+            ValidationStatus.ALREADY_VALIDATED,
+            numero,
+            validated_at=guide.validated_at,
+            validation_code=guide.validation_code,
+        )
+    if guide.status is not GuideStatus.AWAITING_TOKEN:
+        return ValidationResult(ValidationStatus.NOT_AWAITING, numero)
+    return None
+
+
+def attempt_refusal(numero: str, outcome: AttemptOutcome, now: datetime) -> ValidationResult:
+    """The answer for an attempt the store did not accept."""
+    locked_until = None
+    if outcome.retry_after is not None:
+        locked_until = now + timedelta(seconds=outcome.retry_after)
+    return ValidationResult(
+        _REFUSED_ATTEMPT[outcome.status],
+        numero,
+        failures_left=outcome.failures_left,
+        locked_until=locked_until,
+    )
+
+
+def candidate_scopes(guide: GuideView) -> list[Scope]:
+    """The scopes a code typed for this guide may belong to: the guide's own code, and the
+    beneficiary's open code when this is their oldest guide awaiting a token.
+    """
+    scopes = [Scope(guide.carteirinha, guide.numero)]
+    if guide.first_awaiting:
+        scopes.append(Scope(guide.carteirinha, None))
+    return scopes
 
 
 class TokenValidator:
@@ -62,6 +104,10 @@ class TokenValidator:
         self._policy = policy
         self._shape = re.compile(rf"[0-9]{{{policy.digits}}}")
 
+    @property
+    def digits(self) -> int:
+        return self._policy.digits
+
     async def validate(
         self, numero: str, typed: str, channel: Channel | None, actor: str
     ) -> ValidationResult:
@@ -70,114 +116,76 @@ class TokenValidator:
         if not self._shape.fullmatch(code):
             return ValidationResult(ValidationStatus.MALFORMED, numero)
         guide = await guide_view(numero)
-        if guide is None:
-            await audit.record(
-                AuditKind.TOKEN_REJECTED,
-                actor=actor,
-                guide=numero,
-                channel=channel,
-                reason=ValidationStatus.GUIDE_NOT_FOUND,
-            )
-            return ValidationResult(ValidationStatus.GUIDE_NOT_FOUND, numero)
-        carteirinha = guide.carteirinha
-        early = self._status_refusal(guide)
-        if early is not None:
-            await audit.record(
-                AuditKind.TOKEN_REJECTED,
-                actor=actor,
-                guide=numero,
-                carteirinha=carteirinha,
-                channel=channel,
-                reason=early.status,
-            )
-            return early
-        candidates = [self._candidate(Scope(carteirinha, numero), code)]
-        if guide.first_awaiting:
-            candidates.append(self._candidate(Scope(carteirinha, None), code))
+        trail = audit.For(actor, guide=numero, channel=channel)
+        if guide is not None:
+            trail = trail.bind(carteirinha=guide.carteirinha)
+        refusal = guide_refusal(numero, guide)
+        if refusal is not None:
+            await trail.record(AuditKind.TOKEN_REJECTED, reason=refusal.status)
+            return refusal
+        assert guide is not None
+        candidates = [
+            Candidate(s, self._keyring.code_digest(s.label, code)) for s in candidate_scopes(guide)
+        ]
         outcome = await self._store.attempt(numero, candidates, self._policy.attempt_policy())
         if outcome.status is AttemptStatus.VALID:
-            spent = next(c for c in candidates if c.scope == outcome.matched)
-            try:
-                return await self._mark_validated(guide, channel, actor, spent.scope)
-            except BaseException:
-                # The code was spent but the guide was not validated (database down, request
-                # cancelled): give the code back so the beneficiary can read it out again.
-                restore = self._store.restore_code(
-                    spent.scope,
-                    spent.digest,
-                    outcome.remaining_ttl or 1.0,
-                    self._policy.memory_seconds,
-                )
-                await asyncio.shield(restore)
-                raise
-        status = _STORE_TO_RESULT[outcome.status]
-        locked_until = None
-        if outcome.retry_after is not None:
-            locked_until = datetime.now(UTC) + timedelta(seconds=outcome.retry_after)
-        reason = outcome.status.value
-        if outcome.locked_now:
-            reason = AttemptStatus.INVALID.value
-        await audit.record(
-            AuditKind.TOKEN_REJECTED,
-            actor=actor,
-            guide=numero,
-            carteirinha=carteirinha,
-            channel=channel,
-            reason=reason,
-            failures_left=outcome.failures_left,
-        )
-        if outcome.locked_now:
-            assert locked_until is not None
-            logger.warning("guide %s locked after too many wrong codes", numero)
-            await audit.record(
-                AuditKind.GUIDE_LOCKED,
-                actor=actor,
-                guide=numero,
-                carteirinha=carteirinha,
-                channel=channel,
-                locked_until=locked_until.isoformat(),
-            )
-        return ValidationResult(
-            status, numero, failures_left=outcome.failures_left, locked_until=locked_until
-        )
+            return await self._record_spent(guide, candidates, outcome, trail)
+        return await self._record_refused(numero, outcome, trail)
 
-    def _candidate(self, scope: Scope, code: str) -> Candidate:
-        return Candidate(scope, self._keyring.code_digest(scope.label, code))
-
-    @staticmethod
-    def _status_refusal(guide: GuideView) -> ValidationResult | None:
-        if guide.status is GuideStatus.VALIDATED:
-            return ValidationResult(
-                ValidationStatus.ALREADY_VALIDATED,
-                guide.numero,
-                validated_at=guide.validated_at,
-                validation_code=guide.validation_code,
+    async def _record_spent(
+        self,
+        guide: GuideView,
+        candidates: list[Candidate],
+        outcome: AttemptOutcome,
+        trail: audit.For,
+    ) -> ValidationResult:
+        """The store spent the code: make the guide VALIDADA, or give the code back."""
+        spent = next(c for c in candidates if c.scope == outcome.matched)
+        try:
+            return await self._mark_validated(guide, spent.scope, trail)
+        except BaseException:
+            # The code was spent but the guide was not validated (database down, request
+            # cancelled): give the code back so the beneficiary can read it out again.
+            restore = self._store.restore_code(
+                spent.scope,
+                spent.digest,
+                outcome.remaining_ttl or 1.0,
+                self._policy.memory_seconds,
             )
-        if guide.status is not GuideStatus.AWAITING_TOKEN:
-            return ValidationResult(ValidationStatus.NOT_AWAITING, guide.numero)
-        return None
+            await asyncio.shield(restore)
+            raise
 
     async def _mark_validated(
-        self, guide: GuideView, channel: Channel | None, actor: str, matched: Scope
+        self, guide: GuideView, matched: Scope, trail: audit.For
     ) -> ValidationResult:
-        now = datetime.now(UTC)
+        now = utc_now()
         validation_code = new_validation_code()
         scope_kind = "guide" if matched.guide else "beneficiary"
-        if not await record_validation(guide, now, validation_code, channel, actor, scope_kind):
-            # The guide changed between the read and the spend (cancelled, or validated by
-            # another code): the spent code authorised nothing.
-            current = await guide_view(guide.numero)
-            refusal = self._status_refusal(current) if current else None
-            assert refusal is not None
-            await audit.record(
-                AuditKind.TOKEN_REJECTED,
-                actor=actor,
-                guide=guide.numero,
-                carteirinha=guide.carteirinha,
-                channel=channel,
-                reason=refusal.status,
+        if await record_validation(guide, now, validation_code, trail, scope_kind):
+            return ValidationResult(
+                ValidationStatus.VALID,
+                guide.numero,
+                validated_at=now,
+                validation_code=validation_code,
             )
-            return refusal
-        return ValidationResult(
-            ValidationStatus.VALID, guide.numero, validated_at=now, validation_code=validation_code
+        # The guide changed between the read and the spend (cancelled, or validated by another
+        # code): the spent code authorised nothing.
+        refusal = guide_refusal(guide.numero, await guide_view(guide.numero))
+        assert refusal is not None
+        await trail.record(AuditKind.TOKEN_REJECTED, reason=refusal.status)
+        return refusal
+
+    async def _record_refused(
+        self, numero: str, outcome: AttemptOutcome, trail: audit.For
+    ) -> ValidationResult:
+        """Audit a refused attempt (and the lock it may have caused); the answer for it."""
+        result = attempt_refusal(numero, outcome, utc_now())
+        reason = AttemptStatus.INVALID.value if outcome.locked_now else outcome.status.value
+        await trail.record(
+            AuditKind.TOKEN_REJECTED, reason=reason, failures_left=outcome.failures_left
         )
+        if outcome.locked_now:
+            assert result.locked_until is not None
+            logger.warning("guide %s locked after too many wrong codes", numero)
+            await trail.record(AuditKind.GUIDE_LOCKED, locked_until=result.locked_until.isoformat())
+        return result

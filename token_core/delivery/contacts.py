@@ -99,12 +99,8 @@ class ContactRules:
             if hmac.compare_digest(given, beneficiary.cpf_hash):
                 return
             await self._store.hit(counter, CPF_MISMATCH_LIMIT, CPF_MISMATCH_WINDOW)
-        await audit.record(
-            AuditKind.IDENTITY_MISMATCH,
-            actor=actor,
-            carteirinha=beneficiary.carteirinha,
-            channel=Channel.EMAIL,
-            reason="cpf" if wait is None else "cpf_locked",
+        await audit.For(actor, carteirinha=beneficiary.carteirinha, channel=Channel.EMAIL).record(
+            AuditKind.IDENTITY_MISMATCH, reason="cpf" if wait is None else "cpf_locked"
         )
         if wait is None:
             raise CpfMismatch()

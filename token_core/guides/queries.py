@@ -112,11 +112,13 @@ async def record_validation(
     guide: GuideView,
     at: datetime,
     validation_code: str,
-    channel: Channel | None,
-    actor: str,
+    trail: audit.For,
     scope_kind: str,
 ) -> bool:
-    """VALIDADA + audit + `guia.validada` event, all or nothing; False if no longer awaiting."""
+    """VALIDADA + audit + `guia.validada` event, all or nothing; False if no longer awaiting.
+    `trail` names the actor and channel of the validation.
+    """
+    channel = trail.channel
     payload = {
         "numero": guide.numero,
         "carteirinha": guide.carteirinha,
@@ -135,7 +137,7 @@ async def record_validation(
                 guide.id,
                 guide.numero,
                 guide.carteirinha,
-                actor,
+                trail.actor,
                 json.dumps({"scope": scope_kind}),
                 str(uuid.uuid4()),
                 json.dumps(payload, ensure_ascii=False),
@@ -145,26 +147,12 @@ async def record_validation(
         )
         changed = bool(rows[0]["changed"])
         if changed:
-            audit.log_event(
-                AuditKind.TOKEN_VALIDATED,
-                actor=actor,
-                guide=guide.numero,
-                carteirinha=guide.carteirinha,
-                channel=channel,
-                reason=None,
-            )
+            trail.log(AuditKind.TOKEN_VALIDATED)
         return changed
     async with atomic() as tx:
         changed = await mark_validated(tx, guide.id, at, validation_code, channel)
         if changed:
-            await audit.record(
-                AuditKind.TOKEN_VALIDATED,
-                actor=actor,
-                guide=guide.numero,
-                carteirinha=guide.carteirinha,
-                channel=channel,
-                scope=scope_kind,
-            )
+            await trail.record(AuditKind.TOKEN_VALIDATED, scope=scope_kind)
             await outbox.enqueue(EventType.GUIDE_VALIDATED, payload)
             if await links.channels_of(guide.beneficiary_id):
                 await outbox.enqueue(EventType.CHAT_RECEIPT, {"numero": guide.numero})

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from token_core import audit
+from token_core.codes.single_use import Scope
 from token_core.errors import GuideConflict, GuideNotFound
 from token_core.guides import queries
 from token_core.persistence.models import Beneficiary, Guide
 from token_core.persistence.transactions import DuplicateKey, atomic
 from token_core.registry import beneficiaries
-from token_core.storage.ports import EphemeralStore, Scope
+from token_core.storage.ports import EphemeralStore
 from token_core.vocabulary import AuditKind, GuideStatus
 
 
@@ -70,11 +71,8 @@ class GuideService:
                 clinic=draft.clinic,
                 procedures=draft.procedures,
             )
-            await audit.record(
-                AuditKind.GUIDE_REGISTERED,
-                actor=actor,
-                guide=draft.numero,
-                carteirinha=draft.carteirinha,
+            await audit.For(actor, guide=draft.numero, carteirinha=draft.carteirinha).record(
+                AuditKind.GUIDE_REGISTERED
             )
         return guide
 
@@ -95,8 +93,8 @@ class GuideService:
             raise GuideConflict("Só uma guia aguardando token pode ser cancelada.")
         carteirinha = guide.beneficiary.carteirinha
         await self._store.revoke_code(Scope(carteirinha, numero))
-        await audit.record(
-            AuditKind.GUIDE_CANCELLED, actor=actor, guide=numero, carteirinha=carteirinha
+        await audit.For(actor, guide=numero, carteirinha=carteirinha).record(
+            AuditKind.GUIDE_CANCELLED
         )
         return await self.get(numero)
 
@@ -106,7 +104,7 @@ class GuideService:
         carteirinha = guide.beneficiary.carteirinha
         unlocked = await self._store.unlock_guide(carteirinha, numero)
         if unlocked:
-            await audit.record(
-                AuditKind.GUIDE_UNLOCKED, actor=actor, guide=numero, carteirinha=carteirinha
+            await audit.For(actor, guide=numero, carteirinha=carteirinha).record(
+                AuditKind.GUIDE_UNLOCKED
             )
         return unlocked

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from token_core.storage.ports import Scope
+from token_core.codes.single_use import Scope
 
 
 @dataclass(frozen=True, slots=True)

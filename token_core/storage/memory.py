@@ -8,14 +8,14 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
-from token_core.storage.keys import Keys
-from token_core.storage.ports import (
+from token_core.codes.single_use import (
     AttemptOutcome,
     AttemptPolicy,
     AttemptStatus,
     Candidate,
     Scope,
 )
+from token_core.storage.keys import Keys
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,6 @@
-"""The port of the ephemeral store: live code digests, attempt counters, locks, rate limits.
+"""The port of the ephemeral store: live code digests, attempt counters, locks, rate limits,
+dialogue state, replay nonces, live topics. The single-use rule it carries out is stated in
+`token_core/codes/single_use.py`.
 
 Two adapters implement it: `RedisStore` (production, shared by every worker) and
 `InProcessStore` (embedded default, one process only). `tests/integration/test_store_contract.py`
@@ -7,59 +9,10 @@ holds both to the same behaviour.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Protocol
 
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """What a code authorises: one guide, or the next guide of a beneficiary (guide=None)."""
-
-    beneficiary: str
-    guide: str | None = None
-
-    @property
-    def label(self) -> str:
-        """The text bound into the code's HMAC; the same digits for another scope differ."""
-        return f"{self.beneficiary}/{self.guide or '*'}"
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A scope the typed code may belong to, with the code's digest for that scope."""
-
-    scope: Scope
-    digest: str
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptPolicy:
-    guide_max_failures: int
-    guide_lock_seconds: float
-    beneficiary_max_failures: int
-    beneficiary_window_seconds: float
-    memory_seconds: float
-
-
-class AttemptStatus(enum.Enum):
-    VALID = "valid"
-    INVALID = "invalid"
-    EXPIRED = "expired"
-    USED = "used"
-    GUIDE_LOCKED = "guide_locked"
-    BENEFICIARY_LIMIT = "beneficiary_limit"
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptOutcome:
-    status: AttemptStatus
-    matched: Scope | None = None
-    failures_left: int | None = None
-    retry_after: float | None = None
-    locked_now: bool = False
-    remaining_ttl: float | None = None  # lifetime the spent code still had (VALID only)
+from token_core.codes.single_use import AttemptOutcome, AttemptPolicy, Candidate, Scope
 
 
 class EphemeralStore(Protocol):

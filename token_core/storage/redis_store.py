@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from token_core.storage.keys import Keys
-from token_core.storage.ports import (
+from token_core.codes.single_use import (
     AttemptOutcome,
     AttemptPolicy,
     AttemptStatus,
     Candidate,
     Scope,
 )
+from token_core.storage.keys import Keys
 
 # KEYS: lock, guide failures, beneficiary failures, then (code, known, used) per candidate.
 # ARGV: candidates, max failures, lock ms, beneficiary max, beneficiary window ms, memory ms,
