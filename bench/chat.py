@@ -51,7 +51,7 @@ from bench.chat_load import (
     seed_linked,
     spy_summary,
 )
-from bench.validate import free_port
+from tests.peers.base import free_port
 from tests.support.backends import (
     REDIS_URL,
     TEST_PEPPER,

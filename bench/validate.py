@@ -17,7 +17,6 @@ import json
 import os
 import pstats
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from bench.load import Request, run_load
 from bench.seeding import beneficiaries_with_guides
+from tests.peers.base import free_port
 from tests.support.backends import (
     REDIS_URL,
     TEST_PEPPER,
@@ -46,12 +46,6 @@ from token_core.vocabulary import Channel
 
 ROOT = Path(__file__).resolve().parent.parent
 POOL = os.environ.get("BENCH_POOL", "")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def seed(count: int, store: RedisStore, keyring: Keyring) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.secret_values import resolve_pepper, resolve_secrets_keys
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from token_core.access.clients import ClientRegistry, SecretBox, new_key
 from token_core.chat.fraud import FraudReports
 from token_core.chat.linking import ChatLinking
@@ -52,9 +52,21 @@ async def open_store(settings: Settings) -> EphemeralStore:
     if not settings.redis.url:
         return InProcessStore()
     store = RedisStore.from_url(
-        settings.redis.url, settings.redis.prefix, max_connections=settings.redis.max_connections
+        settings.redis.url,
+        settings.redis.prefix,
+        max_connections=settings.redis.max_connections,
+        timeout_seconds=settings.redis.timeout_seconds,
     )
     await store.ping()
+    if settings.production and not await store.persists():
+        if not settings.redis.allow_without_persistence:
+            await store.close()
+            raise ConfigError(
+                "Redis does not persist (appendonly no): guide locks, failure counters and "
+                "replay nonces would vanish with a restart. Turn on appendonly yes, or set "
+                "redis.allow_without_persistence = true to accept that risk (docs/faults.md)."
+            )
+        logger.warning("Redis does not persist; redis.allow_without_persistence accepts it")
     return store
 
 

@@ -50,6 +50,8 @@ class RedisSettings(_Section):
     url: str = ""
     prefix: str = "odontoken:"
     max_connections: int = Field(default=200, ge=1)
+    timeout_seconds: float = Field(default=3, gt=0)
+    allow_without_persistence: bool = False
 
 
 class ServerSettings(_Section):

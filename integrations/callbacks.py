@@ -1,7 +1,9 @@
 """Signed event callbacks to the dentist system, delivered from the transactional outbox by an
-`OutboxWorker` (claim for one lease, backoff). A 2xx marks an event delivered; anything else
-pushes it back. Delivery is at-least-once only across a crash (or a lease outliving its
-worker) between the receiver's 2xx and the mark: the receiver dedupes by `id`.
+`OutboxWorker` (claim for one lease, backoff). A 2xx from the configured URL marks an event
+delivered; anything else pushes it back, a redirect too: it is never followed (a 302 to a login
+page answering 200 is not the dentist system taking the event). Delivery is at-least-once only
+across a crash (or a lease outliving its worker) between the receiver's 2xx and the mark: the
+receiver dedupes by `id`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import time
 
 import aiohttp
+from aiohttp import hdrs
 from yarl import URL
 
 from integrations.outbox_worker import OutboxWorker
@@ -48,7 +51,9 @@ class CallbackDispatcher(OutboxWorker):
         self._secret = secret
 
     async def _post(self, event: OutboxEvent) -> str | None:
-        """Send one event; None on a 2xx, otherwise a short reason (no URL, no payload)."""
+        """Send one event; None on a 2xx, otherwise a short reason (no URL, no payload). A 3xx is
+        logged with where it pointed (no query string: it may hold a token).
+        """
         body = _body(event)
         headers = signed_headers(
             self._client_id, self._secret, str(int(time.time())), "POST", self._target, body
@@ -60,14 +65,40 @@ class CallbackDispatcher(OutboxWorker):
         }
         try:
             async with self._session.post(
-                self._url, data=body, headers=headers, timeout=self._timeout
+                self._url,
+                data=body,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
             ) as response:
                 status = response.status
+                location = response.headers.get(hdrs.LOCATION, "")
         except TimeoutError:
             return f"timeout after {self._timeout.total:g} s"
         except aiohttp.ClientError as exc:
             return f"connection error: {type(exc).__name__}"
+        if 300 <= status < 400:
+            logger.warning(
+                "event %s (%s): the receiver answered %d redirecting to %s; not followed",
+                event.event_id,
+                event.event_type,
+                status,
+                _loggable(location),
+            )
+            return f"HTTP {status} (redirect not followed)"
         return None if 200 <= status < 300 else f"HTTP {status}"
+
+
+def _loggable(location: str) -> str:
+    """A Location for the log: no query string, fragment or user info (they may hold tokens),
+    ASCII and short.
+    """
+    target = location.split("#", 1)[0].split("?", 1)[0]
+    scheme, separator, rest = target.partition("://")
+    if separator:
+        authority, slash, path = rest.partition("/")
+        target = f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
+    return target.encode("ascii", "backslashreplace").decode()[:200] or "(no Location)"
 
 
 def _body(event: OutboxEvent) -> bytes:

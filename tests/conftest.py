@@ -1,4 +1,8 @@
-"""Shared fixtures: one database per run on the selected backend, a fresh store per test."""
+"""Shared fixtures: one database per run on the selected backend, a fresh store per test.
+
+The database is opened only for the tests that use it: tests/integration and tests/e2e ask for
+it in their own conftest, so tests/unit runs with no database, Redis or SQLite at all.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import pytest
 
 from bot.composition import Services, assemble
 from tests.support import backends, refs
+from tests.support.clock import Elapse, FakeClock, elapse_for
 from token_core.codes.policy import TokenPolicy
 from token_core.guides.service import GuideDraft
 from token_core.keyring import Keyring
@@ -34,7 +39,7 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         yield backends.sqlite_url(tmp_path_factory.mktemp("db"))
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 async def database(database_url: str) -> AsyncIterator[str]:
     await migrate(database_url)
     await open_database(database_url)
@@ -45,13 +50,25 @@ async def database(database_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def store() -> AsyncIterator[EphemeralStore]:
+def clock() -> FakeClock:
+    """The clock of the embedded store: it stands still until `elapse` moves it."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def store(clock: FakeClock) -> AsyncIterator[EphemeralStore]:
     """The ephemeral store of the selected backend, empty for each test."""
     if BACKEND == "production":
         async with backends.redis_store() as redis:
             yield redis
     else:
-        yield InProcessStore()
+        yield InProcessStore(clock=clock)
+
+
+@pytest.fixture
+def elapse(store: EphemeralStore, clock: FakeClock) -> Elapse:
+    """`await elapse(seconds)` lets that much time pass for the store's expiries."""
+    return elapse_for(store, clock)
 
 
 @pytest.fixture

@@ -88,3 +88,17 @@ class ContactRequired(DomainError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class Unavailable(DomainError):
+    """A store or the database did not answer in time: the outcome is unknown to us, and the
+    same request is safe to retry once the fault is over.
+    """
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Serviço temporariamente indisponível. Tente de novo em instantes: "
+            "repetir a mesma operação é seguro."
+        )

@@ -23,6 +23,7 @@ from token_core.errors import (
     InvalidEmail,
     InvalidPhone,
     RateLimited,
+    Unavailable,
 )
 from token_core.vocabulary import iso_utc
 
@@ -40,7 +41,7 @@ class ApiError(Exception):
     def response(self) -> web.Response:
         body = {"erro": self.code, "mensagem": self.message, **self.extra}
         headers = {}
-        if self.status == 429 and "tentar_apos_segundos" in self.extra:
+        if self.status in (429, 503) and "tentar_apos_segundos" in self.extra:
             headers["Retry-After"] = str(self.extra["tentar_apos_segundos"])
         return json_response(body, status=self.status, headers=headers)
 
@@ -52,6 +53,16 @@ def invalid_request(field: str, reason: str) -> ApiError:
         f"Requisição inválida: {field}: {reason}",
         campo=field,
         motivo=reason,
+    )
+
+
+def unavailable() -> ApiError:
+    """503 for an outage: the outcome is unknown to us and the same request is safe to retry."""
+    return ApiError(
+        503,
+        "SERVICO_INDISPONIVEL",
+        str(Unavailable()),
+        tentar_apos_segundos=Unavailable.RETRY_AFTER_SECONDS,
     )
 
 
@@ -95,11 +106,13 @@ def from_domain(exc: DomainError) -> ApiError:
                 tentar_apos=exc.retry_at.isoformat(),
                 tentar_apos_segundos=exc.retry_after_seconds(),
             )
+        case Unavailable():
+            return unavailable()
         case DeliveryFailed():
             return ApiError(
                 502,
                 "FALHA_NO_ENVIO",
-                "Não foi possível enviar o token. O código foi cancelado; "
-                "tente novamente ou use outro canal.",
+                "Não foi possível enviar o novo token; um código enviado antes continua "
+                "valendo. Tente novamente ou use outro canal.",
             )
     return ApiError(422, "OPERACAO_RECUSADA", message)

@@ -7,11 +7,12 @@ import json
 import logging
 import re
 import time
+import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from handlers.api.errors import ApiError, from_domain
+from handlers.api.errors import ApiError, from_domain, unavailable
 from handlers.appkeys import API_CONFIG, CLIENT_ID, SERVICES
 from token_core.access.signing import (
     CLIENT_HEADER,
@@ -20,6 +21,7 @@ from token_core.access.signing import (
     signature_matches,
 )
 from token_core.errors import DomainError
+from token_core.faults import is_outage
 
 logger = logging.getLogger(__name__)
 API_PREFIX = "/api/"
@@ -32,6 +34,9 @@ PENDING_SECONDS = 60
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}", re.ASCII)
 _DUMMY_SECRET = ["not-a-client-secret"]
 _TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)
+# What a signed header may hold: visible ASCII. aiohttp keeps other bytes as lone surrogates
+# (surrogateescape), which no store, database or HMAC can take.
+_VISIBLE = re.compile(r"[\x21-\x7e]+", re.ASCII)
 
 
 def error_response(exc: Exception) -> web.Response:
@@ -59,7 +64,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             413: "REQUISICAO_GRANDE_DEMAIS",
         }.get(exc.status, "REQUISICAO_INVALIDA")
         return ApiError(exc.status, code, exc.reason).response()
-    except Exception:
+    except Exception as exc:
+        if is_outage(exc):
+            logger.warning("outage on %s %s: %s", request.method, request.path, type(exc).__name__)
+            return unavailable().response()
         logger.exception("unexpected error on %s %s", request.method, request.path)
         return ApiError(
             500, "ERRO_INTERNO", "Erro interno. Tente novamente em instantes."
@@ -82,6 +90,10 @@ async def signatures(request: web.Request, handler: Handler) -> web.StreamRespon
         raise _unauthorized(
             "Faltam os cabeçalhos de autenticação (cliente, timestamp e assinatura)."
         )
+    if not all(_VISIBLE.fullmatch(value) for value in (client_id, timestamp, given)):
+        raise _unauthorized(
+            "Os cabeçalhos de autenticação aceitam apenas caracteres ASCII visíveis."
+        )
     if not _TIMESTAMP.fullmatch(timestamp):
         raise _unauthorized("Timestamp inválido: use segundos Unix.")
     skew = request.app[API_CONFIG].clock_skew_seconds
@@ -96,7 +108,7 @@ async def signatures(request: web.Request, handler: Handler) -> web.StreamRespon
     if not (ok and secrets):
         raise _unauthorized("Assinatura inválida ou cliente desconhecido.")
     replay_key = f"replay:{client_id}:{hashlib.sha256(given.encode()).hexdigest()}"
-    if not await services.store.set_if_absent(replay_key, "1", 2 * skew):
+    if not await services.store.set_if_absent(replay_key, uuid.uuid4().hex, 2 * skew):
         raise _unauthorized("Requisição repetida: cada assinatura vale uma única vez.")
     request[CLIENT_ID] = client_id
     return await handler(request)
@@ -124,7 +136,9 @@ async def idempotency(request: web.Request, handler: Handler) -> web.StreamRespo
         request.raw_path.encode() + b"\n" + await request.read()
     )
     slot = f"idem:{request[CLIENT_ID]}:{hashlib.sha256(key.encode()).hexdigest()}"
-    pending = json.dumps({"state": "pending", "fingerprint": fingerprint})
+    pending = json.dumps(
+        {"state": "pending", "fingerprint": fingerprint, "owner": uuid.uuid4().hex}
+    )
     if not await store.set_if_absent(slot, pending, min(PENDING_SECONDS, ttl)):
         return await _replay(await store.get(slot), fingerprint)
     try:

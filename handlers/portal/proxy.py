@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 import time
+import uuid
 
 import aiohttp
 from aiohttp import web
@@ -110,7 +111,9 @@ async def _fresh_timestamp(
     now = int(time.time())
     digest = hashlib.sha256(f"{method}\n{target}\n".encode() + body).hexdigest()
     for ts in range(now, now + _MAX_SECONDS_AHEAD):
-        if await store.set_if_absent(f"portal:ts:{client_id}:{ts}:{digest}", "1", ts - now + 2):
+        if await store.set_if_absent(
+            f"portal:ts:{client_id}:{ts}:{digest}", uuid.uuid4().hex, ts - now + 2
+        ):
             return ts
     return None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from token_core.vocabulary import Channel
 logger = logging.getLogger(__name__)
 SEEN_SECONDS = 24 * 3600
 ALLOWED_UPDATES = ["message", "callback_query"]
+_TEXT = (str, type(None))
 TG = Channel.TELEGRAM
 
 
@@ -49,6 +51,41 @@ def incoming(update: Update) -> Incoming | None:
             message_id=str(message.message_id),
         )
     return Incoming(**base, text=message.text or "", message_id=str(message.message_id))
+
+
+def _malformed(update: Update) -> str | None:
+    """What, among the fields `incoming` and the update processor read, is not as Telegram
+    sends it (PTB builds objects without checking scalar types, and a callback query without
+    its sender); None when all is right.
+    """
+    chat, user = update.effective_chat, update.effective_user
+    query, message = update.callback_query, update.message
+    checks: list[tuple[str, object, type | tuple[type, ...]]] = []
+    if chat is not None:
+        checks += [("chat.id", chat.id, int), ("chat.type", chat.type, str)]
+    if user is not None:
+        checks.append(("from.id", user.id, int))
+    if query is not None:
+        checks += [("callback_query.id", query.id, str), ("callback_query.data", query.data, _TEXT)]
+        if query.message is not None:
+            checks.append(("callback_query.message.message_id", query.message.message_id, int))
+    if message is not None:
+        checks += [
+            ("message.message_id", message.message_id, int),
+            ("message.text", message.text, _TEXT),
+        ]
+        if message.contact is not None:
+            contact = message.contact
+            checks += [
+                ("contact.phone_number", contact.phone_number, str),
+                ("contact.user_id", contact.user_id, (int, type(None))),
+            ]
+    for name, value, expected in checks:
+        if not isinstance(value, expected) or isinstance(value, bool):
+            return f"{name} of the wrong type"
+    if query is not None and user is None:
+        return "callback_query.from missing"
+    return None
 
 
 class TelegramChannel:
@@ -118,9 +155,25 @@ class TelegramChannel:
         await self.application.shutdown()
 
     async def accept(self, data: dict[str, Any]) -> bool:
-        """Queue one update from Telegram; a repeated update_id is dropped (False)."""
-        update = Update.de_json(data, self.bot)
-        if not await self._store.set_if_absent(f"tg:update:{update.update_id}", "1", SEEN_SECONDS):
+        """Queue one update from Telegram; False when it is dropped: a repeated update_id, or an
+        update not shaped as Telegram sends them (logged by update_id only, as it may hold a
+        phone or a CPF). A malformed one leaves no dedupe key: nothing was done with it, and
+        dropping it needs no store, so Telegram gets its 200 and stops resending it even while
+        the store is down.
+        """
+        try:
+            update = Update.de_json(data, self.bot)
+            problem = _malformed(update)
+        except Exception as exc:  # whatever PTB raises on a shape it cannot build
+            problem = type(exc).__name__
+        if problem is not None:
+            logger.warning(
+                "telegram update %s dropped: malformed (%s)", data.get("update_id"), problem
+            )
+            return False
+        if not await self._store.set_if_absent(
+            f"tg:update:{update.update_id}", uuid.uuid4().hex, SEEN_SECONDS
+        ):
             return False
         await self.application.update_queue.put(update)
         return True

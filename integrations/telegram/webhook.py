@@ -23,7 +23,7 @@ def webhook_view(
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
-        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+        if not secret or not _same_secret(given, secret):
             return web.json_response(
                 {"erro": "NAO_AUTORIZADO", "mensagem": "Token secreto do webhook inválido."},
                 status=401,
@@ -32,12 +32,23 @@ def webhook_view(
             data = json.loads(await request.read())
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
             return web.json_response(
                 {"erro": "REQUISICAO_INVALIDA", "mensagem": "Update do Telegram inválido."},
                 status=400,
             )
+        # A malformed update is dropped inside (logged), yet answered 200 all the same: Telegram
+        # resends an update until it gets a 2xx, and resending will not mend it.
         await channel().accept(data)
         return web.json_response({"ok": True})
 
     return receive
+
+
+def _same_secret(given: str, secret: str) -> bool:
+    """Constant-time; aiohttp keeps a header's non-UTF-8 bytes as surrogates, so compare bytes."""
+    try:
+        raw = given.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return False
+    return hmac.compare_digest(raw, secret.encode())

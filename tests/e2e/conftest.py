@@ -1,4 +1,4 @@
-"""A running server per test module, on the selected backend."""
+"""A running server per test, on the selected backend and the session's database."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.server import RunningServer, running_server, server_settings
+
+
+@pytest.fixture(autouse=True)
+def _database(database: str) -> None:
+    """Opens the database (once per run) before any test here."""
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from tests.peers.sms_gateway import SmsGateway
 from tests.peers.smtp_server import SmtpServer
 from tests.support import refs
 from tests.support.server import RunningServer, running_server, server_settings
+from tests.support.waiting import wait_until
 from token_core import audit
 from token_core.persistence.models import Beneficiary, Guide
 from token_core.registry.identity import Cpf
@@ -149,7 +150,7 @@ async def test_an_email_needs_the_matching_cpf_and_its_code_validates(
     assert ok.status == 200
 
 
-async def test_a_failed_sms_revokes_the_code_and_says_so(
+async def test_a_failed_sms_says_so_and_its_code_never_goes_live(
     server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
 ) -> None:
     gateway, _ = peers
@@ -157,9 +158,42 @@ async def test_a_failed_sms_revokes_the_code_and_says_so(
     gateway.fail_next(1, status=503)
     failed = await server.call("POST", f"/api/v1/guias/{guide.numero}/token", {"canal": "sms"})
     assert failed.status == 502 and failed.body["erro"] == "FALHA_NO_ENVIO"
-    kinds = [e.kind for e in await audit.trail(guide=guide.numero)]
-    assert kinds[-2:] == [AuditKind.TOKEN_DELIVERY_FAILED, AuditKind.TOKEN_REVOKED]
+    trail = await audit.trail(guide=guide.numero)
+    assert [e.kind for e in trail][-2:] == [AuditKind.TOKEN_ISSUED, AuditKind.TOKEN_DELIVERY_FAILED]
+    assert trail[-2].detail["live"] is False and trail[-1].detail["previous_code_kept"] is True
     assert (await Guide.get(numero=guide.numero)).status is GuideStatus.AWAITING_TOKEN
+
+
+async def test_a_failed_resend_keeps_the_code_already_delivered_working(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    gateway, _ = peers
+    guide = await world.guide()
+    path = f"/api/v1/guias/{guide.numero}/token"
+    assert (await server.call("POST", path, {"canal": "sms"})).status == 202
+    first_code = code_in(gateway.messages[-1]["contents"][0]["text"])
+    gateway.fail_next(1, status=503)
+    resend = await server.call("POST", path, {"canal": "sms"})
+    assert resend.status == 502 and "continua valendo" in resend.body["mensagem"]
+    ok = await server.call("POST", f"/api/v1/guias/{guide.numero}/validacao", {"token": first_code})
+    assert ok.status == 200, ok.body
+
+
+async def test_a_successful_resend_replaces_the_code_delivered_before(
+    server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
+) -> None:
+    gateway, _ = peers
+    guide = await world.guide()
+    path = f"/api/v1/guias/{guide.numero}/token"
+    assert (await server.call("POST", path, {"canal": "sms"})).status == 202
+    first_code = code_in(gateway.messages[-1]["contents"][0]["text"])
+    assert (await server.call("POST", path, {"canal": "sms"})).status == 202
+    second_code = code_in(gateway.messages[-1]["contents"][0]["text"])
+    validation = f"/api/v1/guias/{guide.numero}/validacao"
+    if first_code != second_code:
+        old = await server.call("POST", validation, {"token": first_code})
+        assert old.status in (410, 422), old.body  # replaced: no longer works
+    assert (await server.call("POST", validation, {"token": second_code})).status == 200
 
 
 async def test_chat_channels_are_unavailable_until_linked(
@@ -193,7 +227,7 @@ async def test_a_late_sms_failure_does_not_cancel_a_code_sent_meanwhile_by_email
     path = f"/api/v1/guias/{guide.numero}/token"
     gateway.hang_next(1)
     slow_sms = asyncio.create_task(server.call("POST", path, {"canal": "sms"}))
-    await asyncio.sleep(0.3)  # the SMS code is issued and its gateway call hangs
+    await wait_until(lambda: gateway.requests == 1)  # the SMS code is issued; its call hangs
     by_email = await server.call("POST", path, {"canal": "email", "cpf": cpf})
     assert by_email.status == 202
     assert (await slow_sms).status == 502  # the gateway timed out: that code is revoked
@@ -234,6 +268,7 @@ async def test_two_first_numbers_at_once_register_only_one(
     )
     assert sorted([first.status, second.status]) == [202, 422]
     registered = (await Beneficiary.get(id=ben.id)).mobile
+    assert registered is not None
     assert [m["to"] for m in gateway.messages] == [registered.lstrip("+")]
 
 

@@ -4,10 +4,9 @@ read from a Bot API peer on 127.0.0.1, the code validated through the dentist AP
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from tests.conftest import World
 from tests.peers.telegram_api import TelegramApi
 from tests.support import refs
 from tests.support.server import RunningServer, running_server, server_settings
+from tests.support.waiting import wait_until
 from token_core.persistence.models import OutboxEvent, TranscriptEntry
 from token_core.registry.identity import Cpf
 
@@ -58,14 +58,6 @@ async def server(tmp_path: Path, telegram: TelegramApi) -> AsyncIterator[Running
         yield running
 
 
-async def until(check: Callable[[], Any]) -> Any:
-    """Updates are processed off the webhook request: wait (at most 5 s) for their effect."""
-    async with asyncio.timeout(5):
-        while not (value := check()):  # noqa: ASYNC110 - the peer has no event to await
-            await asyncio.sleep(0.02)
-    return value
-
-
 class TelegramChat:
     def __init__(self, server: RunningServer, peer: TelegramApi) -> None:
         self.server, self.peer = server, peer
@@ -83,7 +75,7 @@ class TelegramChat:
     async def exchange(self, update: dict[str, Any], replies: int = 1) -> list[dict[str, Any]]:
         before = len(self.peer.sent(self.chat_id))
         assert await self.post(update) == 200
-        await until(lambda: len(self.peer.sent(self.chat_id)) >= before + replies)
+        await wait_until(lambda: len(self.peer.sent(self.chat_id)) >= before + replies)
         return self.peer.sent(self.chat_id)[before:]
 
     async def say(self, text: str, replies: int = 1) -> list[dict[str, Any]]:
@@ -118,7 +110,7 @@ async def test_link_generate_validate_and_receipt(
     assert ask["text"] == texts.ASK_CPF
     erased, linked = await chat.say(Cpf.parse(cpf).formatted, replies=2)
     assert erased["text"] == texts.CPF_DELETED
-    assert await until(lambda: telegram.deleted)  # the CPF message is gone
+    assert await wait_until(lambda: telegram.deleted)  # the CPF message is gone
     assert linked["text"].startswith("Pronto,") and "Telegram" in linked["text"]
 
     [card] = await chat.say("Gerar token")
@@ -130,7 +122,7 @@ async def test_link_generate_validate_and_receipt(
 
     ok = await server.call("POST", f"/api/v1/guias/{guide.numero}/validacao", {"token": code})
     assert ok.status == 200
-    receipt = await until(
+    receipt = await wait_until(
         lambda: [m for m in telegram.sent(chat.chat_id) if m["text"].startswith("✅")]
     )
     assert guide.numero in receipt[0]["text"] and "Dra. Teste" in receipt[0]["text"]
@@ -147,8 +139,10 @@ async def test_a_spoofed_contact_and_a_wrong_secret_are_refused(
         telegram.text_update(chat.chat_id, chat.user_id, "/start"), secret="wrong"
     )
     assert status == 401
-    await asyncio.sleep(0.2)
-    assert len(telegram.sent(chat.chat_id)) == before
+    # One chat's updates are handled in order: had the refused one been taken, its welcome would
+    # come before the reply to this next one.
+    await chat.share("+5541988575949", own=False)
+    assert [m["text"] for m in telegram.sent(chat.chat_id)[before:]] == [texts.SHARE_OWN_CONTACT]
 
 
 async def test_cpf_enumeration_gets_the_same_reply_and_three_failures_lock(
@@ -175,9 +169,14 @@ async def test_a_repeated_update_is_processed_once(
     update = telegram.text_update(chat.chat_id, chat.user_id, "/start")
     assert await chat.post(update) == 200
     assert await chat.post(update) == 200
-    await until(lambda: telegram.sent(chat.chat_id))
-    await asyncio.sleep(0.3)
-    assert len(telegram.sent(chat.chat_id)) == 1
+    await wait_until(lambda: telegram.sent(chat.chat_id))
+    # One chat's updates are handled in order: a second run of the repeated update would answer
+    # before the reply to this next one.
+    await chat.share("+5541988575949", own=False)
+    assert [m["text"] for m in telegram.sent(chat.chat_id)] == [
+        texts.WELCOME,
+        texts.SHARE_OWN_CONTACT,
+    ]
 
 
 async def test_the_dentist_system_can_push_the_card_to_the_linked_chat(
@@ -237,7 +236,7 @@ async def test_the_code_message_is_deleted_when_the_code_expires(
         chat = TelegramChat(server, telegram)
         await chat.link(cpf)
         await chat.say("token")
-        card_id = await until(
+        card_id = await wait_until(
             lambda: [
                 i
                 for i, (m, p) in enumerate(telegram.calls)
@@ -247,7 +246,7 @@ async def test_the_code_message_is_deleted_when_the_code_expires(
             ]
         )
         deleted_before = len(telegram.deleted)
-        await until(lambda: len(telegram.deleted) > deleted_before)
+        await wait_until(lambda: len(telegram.deleted) > deleted_before)
         assert telegram.deleted[-1][0] == chat.chat_id
         assert card_id
 
@@ -267,7 +266,7 @@ async def test_polling_mode_for_development_answers_too(
     async with running_server(settings) as server:
         chat = TelegramChat(server, telegram)
         telegram.queue_update(telegram.text_update(chat.chat_id, chat.user_id, "/start"))
-        [welcome] = await until(lambda: telegram.sent(chat.chat_id))
+        [welcome] = await wait_until(lambda: telegram.sent(chat.chat_id))
         assert welcome["text"] == texts.WELCOME
     assert "deleteWebhook" in [m for m, _ in telegram.calls]
 
@@ -282,14 +281,15 @@ async def test_receipts_and_pushed_cards_are_in_the_transcript_masked(
     await server.call("POST", f"/api/v1/guias/{guide.numero}/token", {"canal": "telegram"})
     code = CODE.search(telegram.sent(chat.chat_id)[-1]["text"]).group(1)  # type: ignore[union-attr]
     await server.call("POST", f"/api/v1/guias/{guide.numero}/validacao", {"token": code})
-    await until(lambda: [m for m in telegram.sent(chat.chat_id) if m["text"].startswith("✅")])
+    await wait_until(lambda: [m for m in telegram.sent(chat.chat_id) if m["text"].startswith("✅")])
 
     async def texts_now() -> list[str]:
         return [e.text for e in await TranscriptEntry.filter(chat_id=str(chat.chat_id))]
 
-    async with asyncio.timeout(5):
-        while not any(t.startswith("✅") for t in await texts_now()):  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+    async def receipt_written() -> bool:
+        return any(t.startswith("✅") for t in await texts_now())
+
+    await wait_until(receipt_written)
     written = await texts_now()
     assert any("código de segurança: ••••••" in t for t in written)
     assert not any(code in t for t in written)

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -21,9 +20,11 @@ import aiohttp
 import pytest
 
 from tests.conftest import World
-from tests.e2e.test_telegram import SECRET, TOKEN, until
+from tests.e2e.test_telegram import SECRET, TOKEN
+from tests.peers.base import free_port
 from tests.peers.telegram_api import TelegramApi
 from tests.support import backends, refs
+from tests.support.waiting import wait_until
 from token_core.access.clients import ClientRegistry, SecretBox, new_key
 from token_core.access.signing import signed_headers
 from token_core.registry.identity import Cpf
@@ -31,12 +32,6 @@ from token_core.registry.identity import Cpf
 pytestmark = pytest.mark.production
 ROOT = Path(__file__).resolve().parents[2]
 CODE = re.compile(r"código de segurança: (\d{6})")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager
@@ -102,7 +97,7 @@ async def test_two_workers_serve_one_chat_from_link_to_receipt(
                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
             ) as r:
                 assert r.status == 200
-            await until(lambda: len(peer.sent(chat_id)) >= before + replies)
+            await wait_until(lambda: len(peer.sent(chat_id)) >= before + replies)
             return peer.sent(chat_id)[before:]
 
         await post(peer.text_update(chat_id, user_id, "/start"))
@@ -121,7 +116,7 @@ async def test_two_workers_serve_one_chat_from_link_to_receipt(
             workers[0] + path, data=body, headers={**headers, "Content-Type": "application/json"}
         ) as r:
             assert r.status == 200, await r.text()
-        receipts = await until(
+        receipts = await wait_until(
             lambda: [m for m in peer.sent(chat_id) if m["text"].startswith("✅")]
         )
         await asyncio.sleep(0.5)  # both workers heard the event; only one may send

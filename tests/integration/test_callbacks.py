@@ -14,23 +14,21 @@ import pytest
 from integrations.callbacks import CallbackDispatcher
 from tests.peers.callback_receiver import CallbackReceiver
 from tests.support import refs
+from tests.support.outbox import other_events_parked
+from tests.support.waiting import wait_until
 from token_core import outbox
 from token_core.persistence.models import OutboxEvent
 from token_core.vocabulary import EventType
 
 CLIENT_ID = "odontoken-test"
 SECRET = "segredo-dos-callbacks-de-teste-0123456789"
-PARKED_UNTIL = datetime(2999, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
 async def _park_other_events() -> AsyncIterator[None]:
     """Events other tests left pending wait out each test here, then are put back."""
-    pending = await OutboxEvent.filter(delivered_at__isnull=True).values_list("id", "available_at")
-    await OutboxEvent.filter(id__in=[id_ for id_, _ in pending]).update(available_at=PARKED_UNTIL)
-    yield
-    for id_, available_at in pending:
-        await OutboxEvent.filter(id=id_).update(available_at=available_at)
+    async with other_events_parked():
+        yield
 
 
 @pytest.fixture
@@ -206,13 +204,16 @@ async def test_a_failing_pass_is_logged_and_a_crashed_claim_is_retried_after_its
     await closed.close()
     broken = dispatcher(closed, receiver, timeout=0.1, lease_seconds=0.2, poll_seconds=0.02)
     stop = asyncio.Event()
+
+    def failures() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.message == "outbox dispatch pass failed"]
+
     with caplog.at_level(logging.ERROR, logger="integrations.outbox_worker"):
         task = asyncio.create_task(broken.run(stop))
-        await asyncio.sleep(0.35)
+        await wait_until(lambda: len(failures()) >= 2)  # it goes on after a failed pass
         stop.set()
         await task
-    failures = [r for r in caplog.records if r.message == "outbox dispatch pass failed"]
-    assert len(failures) >= 2 and all(r.exc_info for r in failures)
+    assert all(r.exc_info for r in failures())
 
     await wait_until_due([event])
     assert await dispatcher(http, receiver).dispatch_due() == 1

@@ -32,15 +32,25 @@ class Chat:
         self.chat_id = refs.suffix()
         self.phone = phone
 
-    async def send(self, **fields: object) -> Reply:
+    async def send(
+        self,
+        *,
+        text: str | None = None,
+        contact_phone: str | None = None,
+        contact_is_own: bool = False,
+        callback_data: str | None = None,
+    ) -> Reply:
         self.turn += 1
         msg = Incoming(
             channel=TG,
             chat_id=self.chat_id,
             user_id="u" + self.chat_id,
+            text=text,
+            contact_phone=contact_phone,
+            contact_is_own=contact_is_own,
+            callback_data=callback_data,
             message_id=str(self.turn),
-            **fields,
-        )  # type: ignore[arg-type]
+        )
         return await self.workers[self.turn % 2].handle(msg)
 
     async def say(self, text: str) -> Reply:

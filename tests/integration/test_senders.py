@@ -15,8 +15,9 @@ from integrations.email_smtp import SmtpEmailSender
 from integrations.messages import render_email, render_sms
 from integrations.senders import EmailConfig, SmsConfig, build_senders
 from integrations.sms_zenvia import ZenviaSmsSender
+from tests.peers.base import free_port
 from tests.peers.sms_gateway import SmsGateway
-from tests.peers.smtp_server import SmtpServer, free_port
+from tests.peers.smtp_server import SmtpServer
 from tests.support import refs
 from token_core.codes.generation import new_code
 from token_core.delivery.port import CodeMessage, DeliveryFailed, GuideSummary

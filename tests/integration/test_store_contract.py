@@ -10,7 +10,7 @@ import pytest
 from tests.support import backends, refs
 from tests.support.clock import Elapse, FakeClock, elapse_for
 from tests.support.waiting import wait_until
-from token_core.codes.single_use import AttemptPolicy, AttemptStatus, Candidate, Scope
+from token_core.codes.single_use import AttemptPolicy, AttemptStatus, Candidate, Scope, spent_marker
 from token_core.storage.memory import InProcessStore
 from token_core.storage.ports import EphemeralStore
 from token_core.storage.redis_store import RedisStore
@@ -59,10 +59,32 @@ def scope(guide: str | None = "G1") -> Scope:
 async def test_a_live_code_is_valid_once_then_used(any_store: EphemeralStore) -> None:
     s = scope()
     await any_store.put_code(s, "d1", ttl=30, memory=30)
-    first = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY)
-    second = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY)
+    first = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY, "a1")
+    elsewhere = await any_store.attempt("G2", [Candidate(s, "d1")], POLICY, "a2")
     assert first.status is AttemptStatus.VALID and first.matched == s
-    assert second.status is AttemptStatus.USED
+    assert elsewhere.status is AttemptStatus.USED
+
+
+async def test_a_code_spent_for_a_guide_is_resumed_only_for_that_guide(
+    any_store: EphemeralStore,
+) -> None:
+    """An attempt that spent the code and then lost the database leaves it spent *for that
+    guide*: a retry for the same guide takes it over, any other guide hears "já utilizado".
+    """
+    open_code = scope(None)
+    await any_store.put_code(open_code, "d1", ttl=30, memory=30)
+    first = await any_store.attempt("G1", [Candidate(open_code, "d1")], POLICY, "a1")
+    retry = await any_store.attempt("G1", [Candidate(open_code, "d1")], POLICY, "a2")
+    other = await any_store.attempt("G2", [Candidate(open_code, "d1")], POLICY, "a3")
+    assert first.status is AttemptStatus.VALID
+    assert retry.status is AttemptStatus.RESUMED and retry.matched == open_code
+    assert other.status is AttemptStatus.USED
+    # the retry took the spend over: the first attempt can no longer give the code back
+    assert await any_store.restore_code(open_code, "d1", 30, 30, spent_marker("G1", "a1")) is False
+    assert await any_store.restore_code(open_code, "d1", 30, 30, spent_marker("G1", "a2")) is True
+    assert (
+        await any_store.attempt("G2", [Candidate(open_code, "d1")], POLICY, "a4")
+    ).status is AttemptStatus.VALID
 
 
 async def test_a_wrong_code_counts_down_then_locks(any_store: EphemeralStore) -> None:
@@ -154,11 +176,24 @@ async def test_concurrent_attempts_spend_a_code_exactly_once(any_store: Ephemera
     s = scope()
     await any_store.put_code(s, "d1", ttl=30, memory=30)
     outcomes = await asyncio.gather(
-        *(any_store.attempt("G1", [Candidate(s, "d1")], POLICY) for _ in range(50))
+        *(any_store.attempt("G1", [Candidate(s, "d1")], POLICY, f"a{i}") for i in range(50))
     )
     statuses = [o.status for o in outcomes]
     assert statuses.count(AttemptStatus.VALID) == 1
-    assert statuses.count(AttemptStatus.USED) == 49
+    assert statuses.count(AttemptStatus.RESUMED) == 49  # the same guide: the database decides
+
+
+async def test_concurrent_attempts_on_many_guides_spend_an_open_code_for_one(
+    any_store: EphemeralStore,
+) -> None:
+    s = scope(None)
+    await any_store.put_code(s, "d1", ttl=30, memory=30)
+    outcomes = await asyncio.gather(
+        *(any_store.attempt(f"G{i}", [Candidate(s, "d1")], POLICY, f"a{i}") for i in range(50))
+    )
+    [winner] = [o for o in outcomes if o.status is AttemptStatus.VALID]
+    assert [o.status for o in outcomes].count(AttemptStatus.USED) == 49
+    assert winner.matched == s
 
 
 async def test_a_rate_limit_allows_up_to_the_limit_in_a_window(
@@ -206,9 +241,10 @@ async def test_revoking_with_a_digest_spares_a_newer_code(any_store: EphemeralSt
 async def test_a_restored_code_is_live_again_and_not_used(any_store: EphemeralStore) -> None:
     s = scope()
     await any_store.put_code(s, "d1", ttl=30, memory=30)
-    spent = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY)
+    spent = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY, "a1")
     assert spent.status is AttemptStatus.VALID and 29 < (spent.remaining_ttl or 0) <= 30
-    assert await any_store.restore_code(s, "d1", spent.remaining_ttl or 1, 30) is True
+    marker = spent_marker("G1", "a1")
+    assert await any_store.restore_code(s, "d1", spent.remaining_ttl or 1, 30, marker) is True
     again = await any_store.attempt("G1", [Candidate(s, "d1")], POLICY)
     assert again.status is AttemptStatus.VALID
 
@@ -216,9 +252,9 @@ async def test_a_restored_code_is_live_again_and_not_used(any_store: EphemeralSt
 async def test_a_restore_never_overwrites_a_newer_code(any_store: EphemeralStore) -> None:
     s = scope()
     await any_store.put_code(s, "old", ttl=30, memory=30)
-    await any_store.attempt("G1", [Candidate(s, "old")], POLICY)
+    await any_store.attempt("G1", [Candidate(s, "old")], POLICY, "a1")
     await any_store.put_code(s, "new", ttl=30, memory=30)
-    assert await any_store.restore_code(s, "old", 30, 30) is False
+    assert await any_store.restore_code(s, "old", 30, 30, spent_marker("G1", "a1")) is False
     assert (
         await any_store.attempt("G1", [Candidate(s, "new")], POLICY)
     ).status is AttemptStatus.VALID

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
-import socket
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -15,7 +14,9 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from integrations.telegram.request import AiohttpRequest
+from tests.peers.base import free_port
 from tests.peers.telegram_api import TelegramApi
+from tests.support.waiting import wait_until
 
 TOKEN = "424242:transport-test-token"
 CHAT = 5541988575
@@ -185,7 +186,7 @@ async def test_polling_gets_queued_updates_and_forgets_the_confirmed_ones(
 ) -> None:
     async with make_bot() as bot:
         waiting = asyncio.create_task(bot.get_updates(timeout=5))
-        await asyncio.sleep(0.05)
+        await wait_until(lambda: "getUpdates" in [method for method, _ in peer.calls])
         peer.queue_update(peer.text_update(CHAT, CHAT, "gerar token"))
         [first] = await asyncio.wait_for(waiting, 2)
         peer.queue_update(peer.text_update(CHAT, CHAT, "ajuda"))
@@ -205,9 +206,6 @@ async def test_an_answer_slower_than_the_default_read_timeout_times_out(
 
 
 async def test_an_unreachable_server_is_a_network_error(session: aiohttp.ClientSession) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     with pytest.raises(NetworkError) as caught:
-        await AiohttpRequest(session).post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+        await AiohttpRequest(session).post(f"http://127.0.0.1:{free_port()}/bot{TOKEN}/getMe")
     assert not isinstance(caught.value, TimedOut)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from datetime import UTC, datetime
 
@@ -12,6 +11,7 @@ from tortoise.exceptions import OperationalError
 
 from bot.composition import Services, assemble
 from tests.conftest import World
+from tests.support.clock import Elapse
 from token_core import audit
 from token_core.codes.policy import TokenPolicy
 from token_core.codes.validation import ValidationStatus as V
@@ -134,12 +134,12 @@ async def test_five_wrong_codes_lock_the_guide_even_for_the_right_code(
 
 
 async def test_an_expired_code_is_told_apart_from_a_wrong_one(
-    store: EphemeralStore, keyring: Keyring, world: World
+    store: EphemeralStore, keyring: Keyring, world: World, elapse: Elapse
 ) -> None:
     quick = assemble(store, keyring, TokenPolicy(ttl_seconds=0.15))
     guide = await world.guide()
     code = (await quick.issuer.for_guide(guide.numero, SMS, actor="sio")).code.reveal()
-    await asyncio.sleep(0.25)
+    await elapse(0.25)
     result = await quick.validator.validate(guide.numero, code, SMS, actor="sio")
     assert result.status is V.EXPIRED
     assert result.failures_left is None

@@ -9,11 +9,11 @@ import asyncio
 import json
 import time
 from collections import Counter
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from tests.peers.base import PeerServer
 from token_core.access.signing import (
     CLIENT_HEADER,
     SIGNATURE_HEADER,
@@ -24,14 +24,17 @@ from token_core.access.signing import (
 MAX_SKEW_SECONDS = 300
 
 
-class CallbackReceiver:
+class CallbackReceiver(PeerServer):
     """Records `events` (the first copy of each, in arrival order), `bodies` (raw, every copy)
     and `deliveries_by_id` (every verified request taken in, acknowledged or not).
     """
 
+    shutdown_timeout = 2.0
+
     def __init__(
         self, client_id: str, secret: str, path: str = "/sio/eventos?origem=odontoken"
     ) -> None:
+        super().__init__()
         self.client_id = client_id
         self.secret = secret
         self.path = path
@@ -43,44 +46,18 @@ class CallbackReceiver:
         self.unavailable = 0
         self.refused = 0
         self._arrived = asyncio.Condition()
-        self._port = 0
-        self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._port}{self.path}"
+        return f"{self.base_url}{self.path}"
 
-    async def start(self) -> None:
-        """Listen on the port used before (a random one the first time)."""
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post(self.path.partition("?")[0], self._receive)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self._port).start()
-        self._port = self._runner.addresses[0][1]
-
-    async def stop(self) -> None:
-        """Close the listener and every open connection."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     async def wait_for_events(self, count: int) -> None:
         """Return once `count` distinct events have arrived."""
         async with self._arrived:
             await self._arrived.wait_for(lambda: len(self.events) >= count)
-
-    async def __aenter__(self) -> CallbackReceiver:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def _receive(self, request: web.Request) -> web.Response:
         body = await request.read()

@@ -6,31 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from tests.peers.base import PeerServer
 
 MESSAGES_PATH = "/v2/channels/sms/messages"
 TEST_API_TOKEN = "zenvia-test-token"
 
 
-class SmsGateway:
+class SmsGateway(PeerServer):
     """`async with SmsGateway() as gateway:` gives `.base_url` and `.messages` (accepted JSON)."""
 
     def __init__(self, api_token: str = TEST_API_TOKEN) -> None:
+        super().__init__()
         self.api_token = api_token
         self.messages: list[dict[str, Any]] = []
         self.requests = 0
         self._fail: list[int] = []
         self._hang = 0
         self._release = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
 
     def fail_next(self, count: int = 1, status: int = 503) -> None:
         """Answer the next `count` requests with `status`."""
@@ -40,25 +36,13 @@ class SmsGateway:
         """Hold the next `count` requests without answering until the gateway closes."""
         self._hang += count
 
-    async def __aenter__(self) -> SmsGateway:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post(MESSAGES_PATH, self._receive)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def stop(self) -> None:
+        """Let the held requests go, then close."""
         self._release.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await super().stop()
 
     async def _receive(self, request: web.Request) -> web.Response:
         self.requests += 1

@@ -5,7 +5,6 @@ the next recipients.
 from __future__ import annotations
 
 import asyncio
-import socket
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -13,6 +12,8 @@ from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.peers.base import HOST, free_port
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class _Recorder:
 class SmtpServer:
     """`async with SmtpServer() as smtp:` gives `.host`, `.port` and `.messages`."""
 
-    host = "127.0.0.1"
+    host = HOST
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -93,11 +94,3 @@ class SmtpServer:
         tb: TracebackType | None,
     ) -> None:
         await asyncio.to_thread(self._controller.stop)
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (for a server to take, or to find nobody at)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port

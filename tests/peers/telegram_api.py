@@ -10,11 +10,11 @@ import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from tests.peers.base import PeerServer
 from tests.peers.telegram_rules import (
     ApiError,
     Params,
@@ -36,7 +36,7 @@ _METHODS = {
 }  # Telegram matches method names without regard to case
 
 
-class TelegramApi(UpdateBuilder):
+class TelegramApi(PeerServer, UpdateBuilder):
     """`async with TelegramApi(token) as api:` gives `.base_url`, `.calls` (method, parameters),
     `.sent(chat_id)`, `.deleted` and `.webhook`; `text_update` & co. build updates to post.
     A bot may only write to chats that have written to it (built an update here).
@@ -59,12 +59,6 @@ class TelegramApi(UpdateBuilder):
         self._failures: dict[str, list[ApiError]] = {}
         self._arrived = asyncio.Event()
         self._closing = False
-        self._runner: web.AppRunner | None = None
-        self._port = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
 
     def sent(self, chat_id: int | str) -> list[Params]:
         """The parameters of each sendMessage that succeeded for this chat, in order, plus the
@@ -94,25 +88,14 @@ class TelegramApi(UpdateBuilder):
         self.pending.append(update)
         self._wake()
 
-    async def __aenter__(self) -> TelegramApi:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = self._runner.addresses[0][1]
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def stop(self) -> None:
+        """Answer the long polls still waiting, then close."""
         self._closing = True
         self._wake()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await super().stop()
 
     def _wake(self) -> None:
         arrived, self._arrived = self._arrived, asyncio.Event()

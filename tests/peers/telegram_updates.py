@@ -9,9 +9,12 @@ import random
 import time
 from typing import Any
 
+# Not the global generator, which pytest-randomly reseeds: ids must differ between runs and tests.
+_random = random.SystemRandom()
+
 # One increasing sequence per test process, starting at random so that update_ids remembered by
 # a Redis shared across runs do not collide with this run's.
-_update_ids = itertools.count(random.randrange(10**8, 10**9))
+_update_ids = itertools.count(_random.randrange(10**8, 10**9))
 
 
 class UpdateBuilder:
@@ -63,7 +66,7 @@ class UpdateBuilder:
                 "date": 0,
             }
         )
-        query_id = str(random.getrandbits(63))
+        query_id = str(_random.getrandbits(63))
         self.open_queries.add(query_id)
         query = {
             "id": query_id,

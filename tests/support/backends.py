@@ -76,6 +76,7 @@ async def redis_dump(prefix: str) -> dict[str, object]:
     try:
         async for key in client.scan_iter(match=f"{prefix}*", count=500):
             kind = await client.type(key)
+            assert isinstance(kind, str)  # decode_responses=True; the stub also allows bytes
             if kind == "string":
                 dump[key] = await client.get(key)
             elif kind == "hash":
@@ -91,6 +92,15 @@ async def redis_dump(prefix: str) -> dict[str, object]:
     finally:
         await client.aclose()
     return dump
+
+
+async def redis_has_subscribers(channel_pattern: str) -> bool:
+    """Whether any client is subscribed to a channel matching `channel_pattern` (a glob)."""
+    client = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        return bool(await client.pubsub_channels(channel_pattern))
+    finally:
+        await client.aclose()
 
 
 async def redis_cleanup(prefix: str) -> None:

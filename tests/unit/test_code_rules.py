@@ -127,15 +127,20 @@ class Clock:
         return self.now
 
 
-async def test_a_code_works_once_then_reads_as_used_and_an_unused_one_expires() -> None:
+async def test_a_code_is_spent_once_for_one_guide_and_an_unused_one_expires() -> None:
     clock = Clock()
     store = InProcessStore(clock=clock)
     policy = TokenPolicy(ttl_seconds=60).attempt_policy()
     scope = Scope("0001", "GTO-1")
     await store.put_code(scope, "d1", 60, 3600)
-    first = await store.attempt("GTO-1", [Candidate(scope, "d1")], policy)
-    again = await store.attempt("GTO-1", [Candidate(scope, "d1")], policy)
-    assert (first.status, again.status) == (AttemptStatus.VALID, AttemptStatus.USED)
+    first = await store.attempt("GTO-1", [Candidate(scope, "d1")], policy, "a1")
+    retry = await store.attempt("GTO-1", [Candidate(scope, "d1")], policy, "a2")
+    elsewhere = await store.attempt("GTO-2", [Candidate(scope, "d1")], policy, "a3")
+    assert (first.status, retry.status, elsewhere.status) == (
+        AttemptStatus.VALID,
+        AttemptStatus.RESUMED,
+        AttemptStatus.USED,
+    )
 
     await store.put_code(scope, "d2", 60, 3600)
     clock.now += 61

@@ -7,6 +7,7 @@ import asyncio
 from telegram import Chat, Message, Update
 
 from integrations.telegram.processor import PerChatUpdateProcessor
+from tests.support.waiting import wait_until
 
 
 def update(update_id: int, chat_id: int) -> Update:
@@ -17,9 +18,11 @@ def update(update_id: int, chat_id: int) -> Update:
 async def test_a_flooding_chat_waits_in_its_own_line() -> None:
     processor = PerChatUpdateProcessor(max_concurrent_updates=2)
     order: list[str] = []
+    started: list[str] = []
     gate = asyncio.Event()
 
     async def slow(name: str) -> None:
+        started.append(name)
         await gate.wait()
         order.append(name)
 
@@ -29,7 +32,8 @@ async def test_a_flooding_chat_waits_in_its_own_line() -> None:
     flood = [
         asyncio.create_task(processor.process_update(update(i, 1), slow(f"a{i}"))) for i in range(5)
     ]
-    await asyncio.sleep(0.05)
+    # a0 holds a slot; a1-a4 were scheduled with it, so they have queued (in the same turn)
+    await wait_until(lambda: started == ["a0"])
     other = asyncio.create_task(processor.process_update(update(99, 2), fast("b")))
     await asyncio.wait_for(other, 1)  # chat 2 is served while chat 1's backlog waits
     gate.set()

@@ -4,6 +4,8 @@ gets a report, the dentist system gets `fraude.reportada`.
 
 from __future__ import annotations
 
+import uuid
+
 from token_core import audit, outbox
 from token_core.codes.single_use import Scope
 from token_core.errors import GuideNotFound
@@ -27,7 +29,7 @@ class FraudReports:
         if guide is not None and await guide_queries.guide_of(guide, beneficiary.id) is None:
             raise GuideNotFound()
         once = f"fraud:{beneficiary.carteirinha}:{guide or '*'}"
-        if not await self._store.set_if_absent(once, "1", 600):
+        if not await self._store.set_if_absent(once, uuid.uuid4().hex, 600):
             return None
         await self._store.revoke_code(Scope(beneficiary.carteirinha, guide))
         async with atomic():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from token_core import audit
@@ -31,6 +31,7 @@ class IssuedCode:
     beneficiary: Beneficiary
     guide: Guide | None
     digest: str = field(repr=False, default="")  # the HMAC at rest, to revoke this code only
+    live: bool = True  # False until `activate`: issued for a delivery not yet confirmed
 
 
 class TokenIssuer:
@@ -42,23 +43,32 @@ class TokenIssuer:
         self._policy = policy
         self._guides = guides
 
-    async def for_guide(self, numero: str, channel: Channel, actor: str) -> IssuedCode:
-        """A code that validates this guide only. Replaces the guide's previous code."""
+    async def for_guide(
+        self, numero: str, channel: Channel, actor: str, *, live: bool = True
+    ) -> IssuedCode:
+        """A code that validates this guide only. Replaces the guide's previous code at once,
+        or (live=False) only when `activate` is called after its delivery succeeded.
+        """
         guide = await self._guides.get(numero)
         if guide.status is GuideStatus.VALIDATED:
             raise GuideAlreadyValidated(guide.validated_at)
         if guide.status is not GuideStatus.AWAITING_TOKEN:
             raise GuideConflict("Esta guia não está aguardando token.")
         beneficiary = await beneficiaries.active(guide.beneficiary.carteirinha)
-        return await self._issue(beneficiary, guide, channel, actor)
+        return await self._issue(beneficiary, guide, channel, actor, live)
 
     async def for_beneficiary(self, carteirinha: str, channel: Channel, actor: str) -> IssuedCode:
         """A code for the beneficiary's first guide awaiting a token, registered now or later."""
         beneficiary = await beneficiaries.active(carteirinha)
-        return await self._issue(beneficiary, None, channel, actor)
+        return await self._issue(beneficiary, None, channel, actor, True)
 
     async def _issue(
-        self, beneficiary: Beneficiary, guide: Guide | None, channel: Channel, actor: str
+        self,
+        beneficiary: Beneficiary,
+        guide: Guide | None,
+        channel: Channel,
+        actor: str,
+        live: bool,
     ) -> IssuedCode:
         carteirinha = beneficiary.carteirinha
         numero = guide.numero if guide else None
@@ -79,12 +89,23 @@ class TokenIssuer:
         scope = Scope(carteirinha, numero)
         code = new_code(self._policy.digits)
         digest = self._keyring.code_digest(scope.label, code.reveal())
-        await self._store.put_code(
-            scope, digest, self._policy.ttl_seconds, self._policy.memory_seconds
-        )
+        if live:
+            await self._store.put_code(
+                scope, digest, self._policy.ttl_seconds, self._policy.memory_seconds
+            )
         expires_at = datetime.now(UTC) + timedelta(seconds=self._policy.ttl_seconds)
-        await trail.record(AuditKind.TOKEN_ISSUED, expires_at=expires_at.isoformat())
-        return IssuedCode(code, scope, expires_at, beneficiary, guide, digest)
+        await trail.record(AuditKind.TOKEN_ISSUED, expires_at=expires_at.isoformat(), live=live)
+        return IssuedCode(code, scope, expires_at, beneficiary, guide, digest, live)
+
+    async def activate(self, issued: IssuedCode) -> IssuedCode:
+        """Make a code issued with live=False the scope's live code (its delivery succeeded),
+        replacing the one delivered before.
+        """
+        ttl = (issued.expires_at - datetime.now(UTC)).total_seconds()
+        await self._store.put_code(
+            issued.scope, issued.digest, max(ttl, 1.0), self._policy.memory_seconds
+        )
+        return replace(issued, live=True)
 
     async def revoke(
         self, scope: Scope, reason: str, actor: str, digest: str | None = None
@@ -106,6 +127,11 @@ class TokenIssuer:
         scope = issued.scope
         trail = audit.For(actor, guide=scope.guide, carteirinha=scope.beneficiary, channel=channel)
         if error is not None:
+            if not issued.live:  # never went live: the code delivered before keeps working
+                await trail.record(
+                    AuditKind.TOKEN_DELIVERY_FAILED, reason=error[:64], previous_code_kept=True
+                )
+                return
             await trail.record(AuditKind.TOKEN_DELIVERY_FAILED, reason=error[:64])
             await self.revoke(scope, "delivery_failed", actor, issued.digest)
             return

@@ -8,19 +8,29 @@ import asyncio
 import enum
 import logging
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from token_core import audit
 from token_core.codes.generation import new_validation_code, normalise_code_input
 from token_core.codes.policy import TokenPolicy
-from token_core.codes.single_use import AttemptOutcome, AttemptStatus, Candidate, Scope
+from token_core.codes.single_use import (
+    AttemptOutcome,
+    AttemptStatus,
+    Candidate,
+    Scope,
+    spent_marker,
+)
+from token_core.errors import Unavailable
+from token_core.faults import is_outage
 from token_core.guides.queries import GuideView, guide_view, record_validation
 from token_core.keyring import Keyring
 from token_core.storage.ports import EphemeralStore
 from token_core.vocabulary import AuditKind, Channel, GuideStatus, utc_now
 
 logger = logging.getLogger(__name__)
+SETTLE_SECONDS = 2.0  # how long to ask the database what a failed statement did
 
 
 class ValidationStatus(enum.StrEnum):
@@ -56,6 +66,15 @@ _REFUSED_ATTEMPT = {
     AttemptStatus.GUIDE_LOCKED: ValidationStatus.GUIDE_LOCKED,
     AttemptStatus.BENEFICIARY_LIMIT: ValidationStatus.GUIDE_LOCKED,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Spend:
+    """A code the store spent (or handed over, RESUMED) for the guide in this attempt."""
+
+    candidate: Candidate
+    outcome: AttemptOutcome
+    attempt_id: str
 
 
 def guide_refusal(numero: str, guide: GuideView | None) -> ValidationResult | None:
@@ -127,41 +146,40 @@ class TokenValidator:
         candidates = [
             Candidate(s, self._keyring.code_digest(s.label, code)) for s in candidate_scopes(guide)
         ]
-        outcome = await self._store.attempt(numero, candidates, self._policy.attempt_policy())
-        if outcome.status is AttemptStatus.VALID:
-            return await self._record_spent(guide, candidates, outcome, trail)
+        attempt_id = uuid.uuid4().hex
+        outcome = await self._store.attempt(
+            numero, candidates, self._policy.attempt_policy(), attempt_id
+        )
+        if outcome.status in (AttemptStatus.VALID, AttemptStatus.RESUMED):
+            spent = next(c for c in candidates if c.scope == outcome.matched)
+            return await self._record_spent(guide, Spend(spent, outcome, attempt_id), trail)
         return await self._record_refused(numero, outcome, trail)
 
     async def _record_spent(
-        self,
-        guide: GuideView,
-        candidates: list[Candidate],
-        outcome: AttemptOutcome,
-        trail: audit.For,
+        self, guide: GuideView, spend: Spend, trail: audit.For
     ) -> ValidationResult:
-        """The store spent the code: make the guide VALIDADA, or give the code back."""
-        spent = next(c for c in candidates if c.scope == outcome.matched)
-        try:
-            return await self._mark_validated(guide, spent.scope, trail)
-        except BaseException:
-            # The code was spent but the guide was not validated (database down, request
-            # cancelled): give the code back so the beneficiary can read it out again.
-            restore = self._store.restore_code(
-                spent.scope,
-                spent.digest,
-                outcome.remaining_ttl or 1.0,
-                self._policy.memory_seconds,
-            )
-            await asyncio.shield(restore)
-            raise
+        """The code is spent for this guide: make the guide VALIDADA with one statement.
 
-    async def _mark_validated(
-        self, guide: GuideView, matched: Scope, trail: audit.For
-    ) -> ValidationResult:
+        When that statement fails (database gone, request cancelled) its outcome is unknown:
+        `_settle` asks the database what happened. The code goes back only when the guide is
+        confirmed not validated; otherwise it stays spent for this guide, which a retry of the
+        same validation finishes (RESUMED).
+        """
         now = utc_now()
         validation_code = new_validation_code()
-        scope_kind = "guide" if matched.guide else "beneficiary"
-        if await record_validation(guide, now, validation_code, trail, scope_kind):
+        scope_kind = "guide" if spend.candidate.scope.guide else "beneficiary"
+        try:
+            recorded = await record_validation(guide, now, validation_code, trail, scope_kind)
+        except BaseException as exc:
+            done = await asyncio.shield(self._settle(guide, spend, validation_code))
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            if done is not None:
+                return done  # the statement went through; only its answer was lost
+            if is_outage(exc):
+                raise Unavailable() from exc
+            raise
+        if recorded:
             return ValidationResult(
                 ValidationStatus.VALID,
                 guide.numero,
@@ -174,6 +192,41 @@ class TokenValidator:
         assert refusal is not None
         await trail.record(AuditKind.TOKEN_REJECTED, reason=refusal.status)
         return refusal
+
+    async def _settle(
+        self, guide: GuideView, spend: Spend, validation_code: str
+    ) -> ValidationResult | None:
+        """After a failed validation statement: the VALID result if it did commit; otherwise
+        give the code back when the database confirms the guide still awaits a token.
+        """
+        try:
+            current = await asyncio.wait_for(guide_view(guide.numero), SETTLE_SECONDS)
+        except Exception:
+            logger.warning(
+                "guide %s: validation outcome unknown; the code stays spent for it", guide.numero
+            )
+            return None
+        if current is None:
+            return None
+        if current.status is GuideStatus.VALIDATED and current.validation_code == validation_code:
+            return ValidationResult(
+                ValidationStatus.VALID,
+                guide.numero,
+                validated_at=current.validated_at,
+                validation_code=validation_code,
+            )
+        if current.status is GuideStatus.AWAITING_TOKEN and spend.outcome.remaining_ttl:
+            try:
+                await self._store.restore_code(
+                    spend.candidate.scope,
+                    spend.candidate.digest,
+                    spend.outcome.remaining_ttl,
+                    self._policy.memory_seconds,
+                    spent_marker(guide.numero, spend.attempt_id),
+                )
+            except Exception:
+                logger.warning("guide %s: code not given back; it stays spent", guide.numero)
+        return None
 
     async def _record_refused(
         self, numero: str, outcome: AttemptOutcome, trail: audit.For

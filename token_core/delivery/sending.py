@@ -99,8 +99,12 @@ class CodeSending:
         if new_contact is not None:
             await self._rules.claim(beneficiary, request.channel, new_contact)
         try:
-            issued = await self._issuer.for_guide(request.numero, request.channel, actor)
+            # Not live until delivered: a failed re-send leaves the code sent before working.
+            issued = await self._issuer.for_guide(
+                request.numero, request.channel, actor, live=False
+            )
             await self._deliver(sender, issued, request.channel, destination, actor)
+            issued = await self._issuer.activate(issued)
         except BaseException:
             if new_contact is not None:
                 await asyncio.shield(self._rules.release(beneficiary, request.channel, new_contact))

@@ -7,10 +7,11 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from tortoise.exceptions import DBConnectionError as ConnectionLost
 from tortoise.exceptions import IntegrityError as DuplicateKey
 from tortoise.transactions import in_transaction
 
-__all__ = ["DuplicateKey", "atomic"]
+__all__ = ["ConnectionLost", "DuplicateKey", "atomic"]
 
 
 def atomic() -> AbstractAsyncContextManager[Any]:

@@ -14,6 +14,8 @@ from token_core.codes.single_use import (
     AttemptStatus,
     Candidate,
     Scope,
+    spent_guide,
+    spent_marker,
 )
 from token_core.storage.keys import Keys
 
@@ -83,17 +85,20 @@ class InProcessStore:
         self._delete(code_key, self._keys.known(scope.beneficiary, previous))
         return True
 
-    async def restore_code(self, scope: Scope, digest: str, ttl: float, memory: float) -> bool:
+    async def restore_code(
+        self, scope: Scope, digest: str, ttl: float, memory: float, spent_by: str
+    ) -> bool:
         code_key = self._keys.code(scope)
-        if self._get(code_key) is not None:
+        used_key = self._keys.used(scope.beneficiary, digest)
+        if self._get(code_key) is not None or self._get(used_key) != spent_by:
             return False
         self._set(code_key, digest, ttl)
         self._set(self._keys.known(scope.beneficiary, digest), "1", memory)
-        self._delete(self._keys.used(scope.beneficiary, digest))
+        self._delete(used_key)
         return True
 
     async def attempt(
-        self, guide: str, candidates: list[Candidate], policy: AttemptPolicy
+        self, guide: str, candidates: list[Candidate], policy: AttemptPolicy, attempt_id: str = ""
     ) -> AttemptOutcome:
         beneficiary = candidates[0].scope.beneficiary
         lock_key = self._keys.guide_lock(beneficiary, guide)
@@ -107,17 +112,25 @@ class InProcessStore:
             if live is not None and hmac.compare_digest(live, cand.digest):
                 remaining = self._ttl(self._keys.code(cand.scope))
                 self._delete(self._keys.code(cand.scope), self._keys.known(beneficiary, live))
-                self._set(self._keys.used(beneficiary, cand.digest), "1", policy.memory_seconds)
+                spent_by = spent_marker(guide, attempt_id)
+                self._set(
+                    self._keys.used(beneficiary, cand.digest), spent_by, policy.memory_seconds
+                )
                 return AttemptOutcome(
                     AttemptStatus.VALID, matched=cand.scope, remaining_ttl=remaining
                 )
-        for status, marker in (
-            (AttemptStatus.USED, self._keys.used),
-            (AttemptStatus.EXPIRED, self._keys.known),
-        ):
-            for cand in candidates:
-                if self._get(marker(beneficiary, cand.digest)) is not None:
-                    return AttemptOutcome(status, matched=cand.scope)
+        for cand in candidates:
+            used_key = self._keys.used(beneficiary, cand.digest)
+            marker = self._get(used_key)
+            if marker is None:
+                continue
+            if spent_guide(marker) != guide:
+                return AttemptOutcome(AttemptStatus.USED, matched=cand.scope)
+            self._data[used_key] = (spent_marker(guide, attempt_id), self._data[used_key][1])
+            return AttemptOutcome(AttemptStatus.RESUMED, matched=cand.scope)
+        for cand in candidates:
+            if self._get(self._keys.known(beneficiary, cand.digest)) is not None:
+                return AttemptOutcome(AttemptStatus.EXPIRED, matched=cand.scope)
         failures = self._incr(
             self._keys.guide_failures(beneficiary, guide), policy.guide_lock_seconds
         )
@@ -155,8 +168,9 @@ class InProcessStore:
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         full = self._keys.plain(key)
-        if self._get(full) is not None:
-            return False
+        current = self._get(full)
+        if current is not None:
+            return current == value
         self._set(full, value, ttl)
         return True
 

@@ -26,13 +26,16 @@ class EphemeralStore(Protocol):
         reads as invalid. False if there was nothing to drop.
         """
 
-    async def restore_code(self, scope: Scope, digest: str, ttl: float, memory: float) -> bool:
-        """Undo a spend whose effect could not be recorded: the code is live again for `ttl`,
-        unless a newer code was issued meanwhile. False if it was not restored.
+    async def restore_code(
+        self, scope: Scope, digest: str, ttl: float, memory: float, spent_by: str
+    ) -> bool:
+        """Undo a spend the database confirms had no effect: the code is live again for `ttl`,
+        only while it is still spent as `spent_by` (`spent_marker(guide, attempt)`: no later
+        attempt took it over) and no newer code was issued. False if it was not restored.
         """
 
     async def attempt(
-        self, guide: str, candidates: list[Candidate], policy: AttemptPolicy
+        self, guide: str, candidates: list[Candidate], policy: AttemptPolicy, attempt_id: str = ""
     ) -> AttemptOutcome:
         """One atomic validation step: refuse while locked, else compare and spend on a match,
         else tell a used or expired code apart, else count the failure (and lock at the limit).
@@ -52,7 +55,10 @@ class EphemeralStore(Protocol):
         """
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
-        """Store `value` only if `key` is free (replay nonces, idempotency keys)."""
+        """Store `value` only if `key` is free (replay nonces, idempotency keys, locks). True
+        also when `key` already holds this very `value` (a call sent again after a lost
+        connection), so callers use a value unique to themselves.
+        """
 
     async def publish(self, topic: str, message: str) -> None:
         """Send a live event to every current subscriber of `topic` (fire and forget)."""

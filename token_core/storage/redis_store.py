@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from token_core.codes.single_use import (
     AttemptOutcome,
@@ -15,12 +18,13 @@ from token_core.codes.single_use import (
     AttemptStatus,
     Candidate,
     Scope,
+    spent_marker,
 )
 from token_core.storage.keys import Keys
 
 # KEYS: lock, guide failures, beneficiary failures, then (code, known, used) per candidate.
 # ARGV: candidates, max failures, lock ms, beneficiary max, beneficiary window ms, memory ms,
-#       then the digest of each candidate.
+#       the guide, the spent marker ("guide\nattempt"), then the digest of each candidate.
 _ATTEMPT = """
 local lock_ttl = redis.call('PTTL', KEYS[1])
 if lock_ttl > 0 then return {'guide_locked', lock_ttl, 0} end
@@ -29,16 +33,25 @@ if bfail >= tonumber(ARGV[4]) then return {'beneficiary_limit', redis.call('PTTL
 local n = tonumber(ARGV[1])
 for i = 1, n do
   local k = 3 + (i - 1) * 3
-  local digest = ARGV[6 + i]
+  local digest = ARGV[8 + i]
   if redis.call('GET', KEYS[k + 1]) == digest then
     local remaining = redis.call('PTTL', KEYS[k + 1])
     redis.call('DEL', KEYS[k + 1], KEYS[k + 2])
-    redis.call('SET', KEYS[k + 3], '1', 'PX', ARGV[6])
+    redis.call('SET', KEYS[k + 3], ARGV[8], 'PX', ARGV[6])
     return {'valid', remaining, i}
   end
 end
 for i = 1, n do
-  if redis.call('EXISTS', KEYS[3 + (i - 1) * 3 + 3]) == 1 then return {'used', 0, i} end
+  local used_key = KEYS[3 + (i - 1) * 3 + 3]
+  local marker = redis.call('GET', used_key)
+  if marker then
+    local nl = string.find(marker, '\\n', 1, true)
+    if nl and string.sub(marker, 1, nl - 1) == ARGV[7] then
+      redis.call('SET', used_key, ARGV[8], 'KEEPTTL')
+      return {'resumed', 0, i}
+    end
+    return {'used', 0, i}
+  end
 end
 for i = 1, n do
   if redis.call('EXISTS', KEYS[3 + (i - 1) * 3 + 2]) == 1 then return {'expired', 0, i} end
@@ -73,13 +86,22 @@ redis.call('DEL', KEYS[1], ARGV[1] .. previous)
 return 1
 """
 
-# KEYS: code key, known key, used key. ARGV: digest, ttl ms, memory ms.
+# KEYS: code key, known key, used key. ARGV: digest, ttl ms, memory ms, spent marker.
 _RESTORE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('GET', KEYS[3]) ~= ARGV[4] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
 redis.call('DEL', KEYS[3])
 return 1
+"""
+
+# KEYS: key. ARGV: value, ttl ms. 1 when set now or already holding this very value.
+_SET_IF_ABSENT = """
+local v = redis.call('GET', KEYS[1])
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if v == ARGV[1] then return 1 end
+return 0
 """
 
 # KEYS: key. ARGV: expected value.
@@ -113,17 +135,50 @@ class RedisStore:
         self._revoke = client.register_script(_REVOKE)
         self._restore = client.register_script(_RESTORE)
         self._delete_if = client.register_script(_DELETE_IF)
+        self._set_if_absent = client.register_script(_SET_IF_ABSENT)
         self._hit = client.register_script(_HIT)
 
     @classmethod
     def from_url(
-        cls, url: str, prefix: str, max_connections: int = 200, wait_seconds: float = 5.0
+        cls,
+        url: str,
+        prefix: str,
+        max_connections: int = 200,
+        wait_seconds: float = 5.0,
+        timeout_seconds: float = 3.0,
     ) -> RedisStore:
-        """A client whose pool makes a burst wait for a free connection instead of failing."""
+        """A client that survives a Redis restart and never resends a command that timed out.
+
+        - A burst waits for a free pooled connection instead of failing.
+        - Idle pooled connections are health-checked (PING) before use, and a command that
+          meets a closed connection (Redis restarted) is sent again on a new one: a reset or
+          refused connection means the command did not run on the new server. Every script
+          here is safe to run twice (a spend resumes, a counter counts one more, a nonce or
+          lock holding our own value counts as ours).
+        - A command with no answer within `timeout_seconds` (Redis paused or overloaded) is
+          NOT sent again: it may still run. The caller sees an outage (503) and retries the
+          whole request, which the single-use rule makes safe.
+        """
         pool = BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=wait_seconds, decode_responses=True
+            url,
+            max_connections=max_connections,
+            timeout=wait_seconds,
+            decode_responses=True,
+            socket_timeout=timeout_seconds,
+            socket_connect_timeout=timeout_seconds,
+            health_check_interval=2,
+            retry=Retry(
+                ExponentialWithJitterBackoff(base=0.05, cap=0.5),
+                3,
+                supported_errors=(RedisConnectionError,),  # never TimeoutError: see above
+            ),
         )
         return cls(Redis.from_pool(pool), prefix)  # the client owns (and closes) the pool
+
+    async def persists(self) -> bool:
+        """Whether Redis writes every change to its append-only file (`appendonly yes`)."""
+        info = await self._redis.info("persistence")
+        return bool(int(info.get("aof_enabled", 0)))
 
     async def ping(self) -> None:
         await self._redis.ping()
@@ -144,19 +199,21 @@ class RedisStore:
         )
         return bool(result)
 
-    async def restore_code(self, scope: Scope, digest: str, ttl: float, memory: float) -> bool:
+    async def restore_code(
+        self, scope: Scope, digest: str, ttl: float, memory: float, spent_by: str
+    ) -> bool:
         result = await self._restore(
             keys=[
                 self._keys.code(scope),
                 self._keys.known(scope.beneficiary, digest),
                 self._keys.used(scope.beneficiary, digest),
             ],
-            args=[digest, _ms(ttl), _ms(memory)],
+            args=[digest, _ms(ttl), _ms(memory), spent_by],
         )
         return bool(result)
 
     async def attempt(
-        self, guide: str, candidates: list[Candidate], policy: AttemptPolicy
+        self, guide: str, candidates: list[Candidate], policy: AttemptPolicy, attempt_id: str = ""
     ) -> AttemptOutcome:
         beneficiary = candidates[0].scope.beneficiary
         keys = [
@@ -177,6 +234,8 @@ class RedisStore:
             policy.beneficiary_max_failures,
             _ms(policy.beneficiary_window_seconds),
             _ms(policy.memory_seconds),
+            guide,
+            spent_marker(guide, attempt_id),
             *(cand.digest for cand in candidates),
         ]
         status_name, number, index = await self._attempt(keys=keys, args=args)
@@ -224,7 +283,8 @@ class RedisStore:
         return None
 
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
-        return bool(await self._redis.set(self._keys.plain(key), value, px=_ms(ttl), nx=True))
+        result = await self._set_if_absent(keys=[self._keys.plain(key)], args=[value, _ms(ttl)])
+        return bool(result)
 
     async def publish(self, topic: str, message: str) -> None:
         await self._redis.publish(self._keys.plain(f"topic:{topic}"), message)
