@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -26,11 +28,17 @@ from handlers.appkeys import (
     ApiConfig,
     PortalConfig,
 )
+from handlers.chat import texts
+from handlers.console.config import ConsoleConfig
+from handlers.console.routes import setup_console
+from handlers.console.security import console_guard
 from handlers.portal.routes import setup_portal
+from token_core import audit
 from token_core.chat.transcripts import Transcripts
 from token_core.persistence.database import close_database, open_database
+from token_core.services import Services
 from token_core.storage.ports import EphemeralStore
-from token_core.vocabulary import Channel
+from token_core.vocabulary import AuditKind, Channel
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +48,8 @@ MAX_BODY = 64 * 1024
 
 def create_app(settings: Settings, *, manage_database: bool = True) -> web.Application:
     """Build the server. Tests that already hold the database pass manage_database=False."""
-    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY)
+    middlewares = [*MIDDLEWARES, console_guard] if settings.console.enabled else MIDDLEWARES
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
     app[API_CONFIG] = ApiConfig(
         clock_skew_seconds=settings.api.clock_skew_seconds,
         idempotency_seconds=settings.api.idempotency_seconds,
@@ -86,11 +95,56 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> web.Appli
         stop.set()
         await task
 
-    app.cleanup_ctx.extend([database, store, http, services, callbacks])
+    async def handoffs(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            expire_handoffs(app[SERVICES], settings.console.handoff_timeout_seconds, stop),
+            name="handoff-expiry",
+        )
+        yield
+        stop.set()
+        await task
+
+    app.cleanup_ctx.extend([database, store, http, services, callbacks, handoffs])
     setup_api(app)
     if settings.portal.enabled:
         app[PORTAL_CONFIG] = PortalConfig(client_id=settings.portal.client_id)
         setup_portal(app)
     if settings.telegram.token:
         setup_telegram(app, settings)
+    if settings.console.enabled:
+        setup_console(
+            app,
+            ConsoleConfig(
+                cookie_secret=settings.console.cookie_secret or secrets.token_urlsafe(32),
+                idle_seconds=settings.console.idle_minutes * 60,
+                handoff_timeout_seconds=settings.console.handoff_timeout_seconds,
+                login_max_failures=settings.console.login_max_failures,
+                login_max_failures_per_address=settings.console.login_max_failures_per_address,
+                login_lock_seconds=settings.console.login_lock_seconds,
+            ),
+        )
     return app
+
+
+async def expire_handoffs(services: Services, after_seconds: float, stop: asyncio.Event) -> None:
+    """Hand-offs nobody took within `after_seconds` go back to the bot, with a message (any worker
+    may run this: each expired chat is handed back once).
+    """
+    while not stop.is_set():
+        try:
+            older_than = datetime.now(UTC) - timedelta(seconds=after_seconds)
+            for chat in await services.desk.conversations.expire_waiting(older_than):
+                await audit.For("system", channel=chat.channel).record(
+                    AuditKind.HANDOFF_EXPIRED, chat=chat.chat_id
+                )
+                try:
+                    await services.desk.notify(chat, texts.HANDOFF_EXPIRED)
+                except Exception:
+                    logger.warning("could not tell chat %s the hand-off expired", chat.key)
+        except Exception:
+            logger.exception("hand-off expiry pass failed")
+        try:
+            await asyncio.wait_for(stop.wait(), min(5.0, after_seconds / 4))
+        except TimeoutError:
+            pass

@@ -17,9 +17,12 @@ from bot.app import create_app
 from bot.composition import Services, running_services
 from bot.logs import configure_logging
 from bot.settings import ConfigError, Settings, load_settings
+from token_core import audit
 from token_core.access.clients import ClientError
 from token_core.demo import load_demo
 from token_core.registry.importer import ImportReport, RegistryFormatError, import_registry
+from token_core.support.agents import AgentError
+from token_core.vocabulary import AgentRole, AuditKind
 
 logger = logging.getLogger("odontoken")
 
@@ -80,6 +83,32 @@ async def _clients(settings: Settings, args: argparse.Namespace) -> int:
     print(f"client: {args.client_id}")
     print(f"secret: {secret}")
     print("Keep the secret now: it is shown only this once.", file=sys.stderr)
+    return 0
+
+
+async def _agents(settings: Settings, args: argparse.Namespace) -> int:
+    async with running_services(settings, apply_migrations=True) as services:
+        try:
+            if args.action == "create":
+                password = await services.agents.create(
+                    args.login, args.nome, AgentRole(args.papel)
+                )
+            elif args.action == "reset-password":
+                password = await services.agents.reset_password(args.login)
+            else:
+                await services.agents.disable(args.login)
+                await audit.For("cli").record(
+                    AuditKind.AGENT_CHANGED, login=args.login, acao="disable"
+                )
+                print(f"agent {args.login} disabled")
+                return 0
+        except AgentError as exc:
+            print(f"odontoken: {exc}", file=sys.stderr)
+            return 2
+        await audit.For("cli").record(AuditKind.AGENT_CHANGED, login=args.login, acao=args.action)
+    print(f"agent: {args.login}")
+    print(f"password: {password}")
+    print("Give the password now: it is shown only this once.", file=sys.stderr)
     return 0
 
 
@@ -163,6 +192,22 @@ def build_parser() -> argparse.ArgumentParser:
         one = client_actions.add_parser(action, help=text)
         one.add_argument("client_id", metavar="ID")
         one.set_defaults(handler=_clients)
+    agents = sub.add_parser("agents", help="manage support (SAB) console agents")
+    agent_actions = agents.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = agent_actions.add_parser("create", help="create an agent and print a password once")
+    create.add_argument("login", metavar="LOGIN")
+    create.add_argument("--nome", required=True, help="the agent's name as the console shows it")
+    create.add_argument(
+        "--papel", choices=[r.value for r in AgentRole], default=AgentRole.ATTENDANT.value
+    )
+    create.set_defaults(handler=_agents)
+    for action, text in (
+        ("reset-password", "a new one-time password (printed once)"),
+        ("disable", "the agent can no longer sign in; open sessions end"),
+    ):
+        one = agent_actions.add_parser(action, help=text)
+        one.add_argument("login", metavar="LOGIN")
+        one.set_defaults(handler=_agents)
     beneficiaries = sub.add_parser("beneficiaries", help="manage the beneficiary registry")
     ben_sub = beneficiaries.add_subparsers(dest="action", required=True, metavar="ACTION")
     imp = ben_sub.add_parser(

@@ -26,6 +26,8 @@ from token_core.services import Services
 from token_core.storage.memory import InProcessStore
 from token_core.storage.ports import EphemeralStore
 from token_core.storage.redis_store import RedisStore
+from token_core.support.agents import AgentRegistry
+from token_core.support.desk import SabDesk
 from token_core.vocabulary import Channel
 
 logger = logging.getLogger(__name__)
@@ -95,17 +97,22 @@ def assemble(
     issuer = TokenIssuer(store, keyring, policy, guides)
     # Without keys (tests), client secrets are sealed under a key that lives as long as the process.
     box = SecretBox(secrets_keys or [new_key().encode()])
+    contacts = ContactRules(keyring, store)
+    linking = ChatLinking(keyring, store)
+    transcripts = Transcripts(store)
     return Services(
         store=store,
         keyring=keyring,
         guides=guides,
         issuer=issuer,
         validator=TokenValidator(store, keyring, policy),
-        sending=CodeSending(issuer, senders or {}, ContactRules(keyring, store)),
+        sending=CodeSending(issuer, senders or {}, contacts),
         clients=ClientRegistry(box),
-        linking=ChatLinking(keyring, store),
-        transcripts=Transcripts(store),
+        linking=linking,
+        transcripts=transcripts,
         fraud=FraudReports(store),
+        agents=AgentRegistry(),
+        desk=SabDesk(issuer, guides, contacts, linking, transcripts, {}),
     )
 
 

@@ -25,6 +25,7 @@ SECRET_KEYS = (
     ("callbacks", "secret"),
     ("telegram", "token"),
     ("telegram", "webhook_secret"),
+    ("console", "cookie_secret"),
 )
 
 
@@ -114,6 +115,16 @@ class PortalSettings(_Section):
     client_id: str = "portal"
 
 
+class ConsoleSettings(_Section):
+    enabled: bool = True
+    cookie_secret: str = Field(default="", repr=False)
+    idle_minutes: float = Field(default=30, gt=0)
+    handoff_timeout_seconds: float = Field(default=300, gt=0)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_lock_seconds: float = Field(default=900, gt=0)
+
+
 class TokenSettings(_Section):
     digits: int = Field(default=6, ge=6, le=8)
     ttl_seconds: float = Field(default=600, gt=0)
@@ -153,6 +164,7 @@ class Settings(BaseSettings):
     callbacks: CallbackSettings = CallbackSettings()
     portal: PortalSettings = PortalSettings()
     telegram: TelegramSettings = TelegramSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -236,6 +248,8 @@ def _check_production(settings: Settings) -> None:
         missing.append("telegram.mode = webhook (polling is for development)")
     if settings.telegram.token and len(settings.telegram.webhook_secret) < 16:
         missing.append("telegram.webhook_secret (ODONTOKEN_TELEGRAM__WEBHOOK_SECRET, 16+ chars)")
+    if settings.console.enabled and len(settings.console.cookie_secret) < 32:
+        missing.append("console.cookie_secret (ODONTOKEN_CONSOLE__COOKIE_SECRET, 32+ chars)")
     if settings.callbacks.url and not settings.callbacks.secret:
         missing.append("callbacks.secret (ODONTOKEN_CALLBACKS__SECRET)")
     if missing:

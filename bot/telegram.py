@@ -52,6 +52,7 @@ def setup_telegram(app: web.Application, settings: Settings) -> None:
             tg.max_messages_per_second,
         )
         app[TELEGRAM] = channel
+        services.desk.outbound[TG] = channel  # agents' messages and notices go out here
         webhook = f"{tg.public_url.rstrip('/')}{WEBHOOK_PATH}" if tg.public_url else None
         await channel.start(webhook if tg.mode == "webhook" else None, tg.webhook_secret)
         stop = asyncio.Event()

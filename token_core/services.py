@@ -14,6 +14,8 @@ from token_core.delivery.sending import CodeSending
 from token_core.guides.service import GuideService
 from token_core.keyring import Keyring
 from token_core.storage.ports import EphemeralStore
+from token_core.support.agents import AgentRegistry
+from token_core.support.desk import SabDesk
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +30,5 @@ class Services:
     linking: ChatLinking
     transcripts: Transcripts
     fraud: FraudReports
+    agents: AgentRegistry
+    desk: SabDesk

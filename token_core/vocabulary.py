@@ -50,6 +50,31 @@ class AuditKind(enum.StrEnum):
     CHAT_UNLINKED = "chat.unlinked"
     FRAUD_REPORTED = "fraud.reported"
     HUMAN_REQUESTED = "chat.human_requested"
+    HANDOFF_TAKEN = "chat.handoff_taken"
+    HANDOFF_RETURNED = "chat.handoff_returned"
+    HANDOFF_EXPIRED = "chat.handoff_expired"
+    AGENT_MESSAGE = "chat.agent_message"
+    CHAT_LINK_UNLOCKED = "chat.link_unlocked"
+    CONTACT_CHANGED = "beneficiary.contact_changed"
+    FRAUD_RESOLVED = "fraud.resolved"
+    AGENT_LOGIN = "agent.login"
+    AGENT_LOGIN_FAILED = "agent.login_failed"
+    AGENT_CHANGED = "agent.changed"
+    SAB_LOOKUP = "sab.lookup"
+
+
+class ConversationState(enum.StrEnum):
+    """Who answers a chat, as the console shows it."""
+
+    BOT = "bot"
+    WAITING = "aguardando atendente"
+    WITH_AGENT = "em atendimento"
+    CLOSED = "encerrada"
+
+
+class AgentRole(enum.StrEnum):
+    ATTENDANT = "atendente"
+    SUPERVISOR = "supervisor"
 
 
 class Direction(enum.StrEnum):
@@ -64,6 +89,8 @@ class EventType(enum.StrEnum):
     TOKEN_SENT = "token.enviado"
     FRAUD_REPORTED = "fraude.reportada"
     CHAT_RECEIPT = "recibo.chat"  # internal: our chat channels tell the beneficiary
+    CONTACT_CHANGED = "beneficiario.contato_alterado"
+    FRAUD_RESOLVED = "fraude.resolvida"
 
 
 # Events for our own workers, never posted to the dentist system.

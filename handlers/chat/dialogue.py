@@ -7,10 +7,8 @@ any worker can take the next message of a chat.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
-from datetime import UTC, datetime
 
 from handlers.chat import texts
 from handlers.chat.intents import Intent, intent_of
@@ -19,15 +17,22 @@ from handlers.chat.state import StateStore
 from handlers.chat.token_flow import FRAUD_PREFIX, GUIDE_PREFIX, TokenFlow
 from token_core import audit
 from token_core.chat import links
+from token_core.chat.conversations import ChatRef
 from token_core.chat.messages import Incoming, Outgoing, Reply
 from token_core.chat.redaction import looks_like_cpf
 from token_core.guides import queries as guide_queries
 from token_core.persistence.models import Beneficiary
 from token_core.services import Services
-from token_core.vocabulary import BRASILIA, CHAT_CHANNELS, AuditKind, Channel, Direction, iso_utc
+from token_core.vocabulary import (
+    BRASILIA,
+    CHAT_CHANNELS,
+    AuditKind,
+    Channel,
+    ConversationState,
+    Direction,
+)
 
 logger = logging.getLogger(__name__)
-HANDOFF_TOPIC = "handoff"
 LOCK_SECONDS = 15.0  # longest a message may hold its chat (a dead worker's lock expires then)
 LOCK_POLL_SECONDS = 0.05
 
@@ -38,6 +43,7 @@ class Dialogue:
     ) -> None:
         self._services = services
         self._busy_wait = busy_wait_seconds
+        self._conversations = services.transcripts.conversations
         self._states = StateStore(services.store)
         self._linking = LinkingFlow(services.linking, self._states)
         self._tokens = TokenFlow(services.issuer, services.fraud, ttl_minutes)
@@ -72,6 +78,9 @@ class Dialogue:
         link = await links.active_for(msg.channel, msg.chat_id)
         beneficiary = link.beneficiary if link else None
         await self._transcribe_in(msg, beneficiary)
+        chat = ChatRef(msg.channel, msg.chat_id)
+        if await self._conversations.state(chat) is ConversationState.WITH_AGENT:
+            return Reply()  # an agent answers this chat: the bot keeps quiet
         if beneficiary is None:
             reply = await self._linking.handle(
                 msg, await self._states.load(msg.channel, msg.chat_id)
@@ -151,10 +160,6 @@ class Dialogue:
             carteirinha=beneficiary.carteirinha,
             channel=msg.channel,
         ).record(AuditKind.HUMAN_REQUESTED)
-        await self._services.store.publish(
-            HANDOFF_TOPIC,
-            json.dumps(
-                {"canal": msg.channel.value, "chat": msg.chat_id, "em": iso_utc(datetime.now(UTC))}
-            ),
-        )
+        chat = ChatRef(msg.channel, msg.chat_id)
+        await self._conversations.request_human(chat, beneficiary.id)
         return Outgoing(texts.HUMAN)

@@ -45,7 +45,12 @@ NOT_MINE_BUTTON = "Não reconheço esta guia"
 CHOOSE_GUIDE = "Você tem {n} guias aguardando token. Para qual delas é o código?"
 FRAUD_THANKS = (
     "Obrigado por avisar. Cancelamos este código e nossa equipe vai analisar.\n"
-    "Se quiser falar com alguém agora, digite “atendente”."
+    "Um atendente vai falar com você aqui em instantes."
+)
+HANDOFF_BACK = "O atendimento humano terminou. Se precisar, é só escrever: eu continuo por aqui."
+HANDOFF_EXPIRED = (
+    "Nossa equipe não conseguiu responder agora. Eu continuo por aqui; se preferir, "
+    "ligue para o SAB: 4007-2400 (capitais) ou 0800 643 4300 (demais localidades)."
 )
 NO_GUIDES = "Você não tem guias aguardando token no momento."
 GUIDES_HEADER = "Suas guias aguardando token:"

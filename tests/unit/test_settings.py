@@ -147,6 +147,7 @@ def real_channels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ODONTOKEN_EMAIL__BACKEND", "smtp")
     monkeypatch.setenv("ODONTOKEN_SECURITY__SECRETS_KEY", "x" * 43 + "=")
     monkeypatch.setenv("ODONTOKEN_PORTAL__ENABLED", "false")
+    monkeypatch.setenv("ODONTOKEN_CONSOLE__COOKIE_SECRET", "c" * 40)
 
 
 def test_production_refuses_sqlite_but_starts_with_postgres_redis_and_a_pepper(
@@ -241,3 +242,20 @@ def test_a_relative_data_dir_is_read_against_the_settings_file_folder(
 ) -> None:
     monkeypatch.chdir("/")
     assert load_settings(settings_file(tmp_path)).app.data_dir == tmp_path / "data"
+
+
+def test_production_refuses_a_console_without_its_cookie_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = settings_file(tmp_path)
+    monkeypatch.setenv("ODONTOKEN_APP__ENVIRONMENT", "production")
+    monkeypatch.setenv("ODONTOKEN_REDIS__URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("ODONTOKEN_SECURITY__PEPPER", PEPPER)
+    monkeypatch.setenv("ODONTOKEN_DATABASE__URL", "postgres://odontoken@db:5432/odontoken")
+    real_channels(monkeypatch)
+    monkeypatch.setenv("ODONTOKEN_CONSOLE__COOKIE_SECRET", "too-short")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(path)
+    assert "console.cookie_secret" in str(refused.value)
+    monkeypatch.setenv("ODONTOKEN_CONSOLE__ENABLED", "false")
+    assert load_settings(path).production

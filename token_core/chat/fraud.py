@@ -1,5 +1,5 @@
 """ "Não reconheço": the beneficiary disowns a code or a guide. The code stops working, support
-gets a report, the dentist system gets `fraude.reportada`.
+gets a report and the chat waits for an agent, the dentist system gets `fraude.reportada`.
 """
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from token_core import audit, outbox
+from token_core.chat.conversations import ChatRef, Conversations
 from token_core.codes.single_use import Scope
 from token_core.errors import GuideNotFound
 from token_core.guides import queries as guide_queries
@@ -51,4 +52,6 @@ class FraudReports:
                     "relatado_em": iso_utc(report.at),
                 },
             )
+        chat = ChatRef(channel, chat_id)
+        await Conversations(self._store).request_human(chat, beneficiary.id, fraud=True)
         return report

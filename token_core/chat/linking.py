@@ -82,16 +82,25 @@ class ChatLinking:
             return LinkResult(LinkStatus.LOCKED, retry_at=retry_at)
         return LinkResult(LinkStatus.NO_MATCH)
 
-    async def unlink(self, channel: Channel, chat_id: str) -> bool:
+    async def unlock(self, channel: Channel, chat_id: str) -> bool:
+        """Lift the linking lock of a chat (support only); False if it was not locked."""
+        locked = await self.locked_until(channel, chat_id) is not None
+        await self._store.delete(f"rate:{_counter(channel, chat_id)}")
+        return locked
+
+    async def unlink(
+        self, channel: Channel, chat_id: str, actor: str | None = None, reason: str | None = None
+    ) -> bool:
+        """Unlink the chat (the person, or the SAB with a reason); False if it was not linked."""
         link = await links.active_for(channel, chat_id)
         if link is None:
             return False
         await links.revoke(link.id)
         await audit.For(
-            f"chat:{channel.value}:{chat_id}",
+            actor or f"chat:{channel.value}:{chat_id}",
             carteirinha=link.beneficiary.carteirinha,
             channel=channel,
-        ).record(AuditKind.CHAT_UNLINKED)
+        ).record(AuditKind.CHAT_UNLINKED, motivo=reason)
         return True
 
 

@@ -60,3 +60,9 @@ class ChatHandler(Protocol):
 
     async def delivered(self, out: Outgoing, channel: Channel, error: str | None = None) -> None:
         """Whether a message carrying a code reached the chat (if not, the code is revoked)."""
+
+
+class ChatOutbound(Protocol):
+    """A channel's way to write to a chat outside a reply (an agent's message, a notice)."""
+
+    async def send(self, chat_id: str, out: Outgoing) -> object: ...

@@ -59,7 +59,7 @@ class ContactRules:
                 "Informe o celular do beneficiário com DDD.",
             )
         if channel is Channel.EMAIL:
-            await self._check_cpf(beneficiary, cpf, actor)
+            await self.check_cpf(beneficiary, cpf, actor, Channel.EMAIL)
             typed = parse_email(email) if email else None
             registered = beneficiary.email.lower() if beneficiary.email else None
             return self._pick(
@@ -87,7 +87,12 @@ class ContactRules:
             raise ContactRequired(field, ask)
         return typed, typed
 
-    async def _check_cpf(self, beneficiary: Beneficiary, cpf: str | None, actor: str) -> None:
+    async def check_cpf(
+        self, beneficiary: Beneficiary, cpf: str | None, actor: str, channel: Channel
+    ) -> None:
+        """The CPF a person gives must be the beneficiary's; wrong ones are counted (before the
+        next comparison) and audited, and lock the check for an hour at the limit.
+        """
         if not cpf:
             raise ContactRequired("cpf", "Informe o CPF do beneficiário para enviar por e-mail.")
         counter = f"cpf-mismatch:{beneficiary.carteirinha}"
@@ -99,7 +104,7 @@ class ContactRules:
             if hmac.compare_digest(given, beneficiary.cpf_hash):
                 return
             await self._store.hit(counter, CPF_MISMATCH_LIMIT, CPF_MISMATCH_WINDOW)
-        await audit.For(actor, carteirinha=beneficiary.carteirinha, channel=Channel.EMAIL).record(
+        await audit.For(actor, carteirinha=beneficiary.carteirinha, channel=channel).record(
             AuditKind.IDENTITY_MISMATCH, reason="cpf" if wait is None else "cpf_locked"
         )
         if wait is None:

@@ -98,13 +98,13 @@ class GuideService:
         )
         return await self.get(numero)
 
-    async def unlock(self, numero: str, actor: str) -> bool:
+    async def unlock(self, numero: str, actor: str, reason: str | None = None) -> bool:
         """Lift the lock put on a guide after too many wrong codes (support only)."""
         guide = await self.get(numero)
         carteirinha = guide.beneficiary.carteirinha
         unlocked = await self._store.unlock_guide(carteirinha, numero)
         if unlocked:
             await audit.For(actor, guide=numero, carteirinha=carteirinha).record(
-                AuditKind.GUIDE_UNLOCKED
+                AuditKind.GUIDE_UNLOCKED, motivo=reason
             )
         return unlocked

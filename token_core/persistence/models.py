@@ -172,6 +172,47 @@ class FraudReport(Model):
     channel = fields.CharEnumField(Channel, max_length=10)
     chat_id = fields.CharField(max_length=64)
     resolved_at = fields.DatetimeField(null=True)
+    outcome = fields.CharField(max_length=20, null=True)  # procedente | improcedente
+    note = fields.TextField(null=True)  # the agent's note (masked)
+    resolved_by = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "fraud_report"
+
+
+class Agent(Model):
+    """A support (SAB) agent who uses the console. Only an argon2id hash of the password."""
+
+    id = fields.IntField(primary_key=True)
+    login = fields.CharField(max_length=40, unique=True)
+    name = fields.CharField(max_length=120)
+    role = fields.CharField(max_length=12)  # atendente | supervisor
+    password_hash = fields.CharField(max_length=200)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    password_set_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "agent"
+
+
+class Conversation(Model):
+    """One chat as support sees it: who it is, its last message and who is answering it."""
+
+    id = fields.IntField(primary_key=True)
+    channel = fields.CharEnumField(Channel, max_length=10)
+    chat_id = fields.CharField(max_length=64)
+    beneficiary: fields.ForeignKeyNullableRelation[Beneficiary] = fields.ForeignKeyField(
+        "models.Beneficiary", related_name="conversations", null=True, on_delete=fields.SET_NULL
+    )
+    state = fields.CharField(max_length=24, default="bot", db_index=True)
+    agent_login = fields.CharField(max_length=40, null=True)
+    requested_at = fields.DatetimeField(null=True)
+    taken_at = fields.DatetimeField(null=True)
+    last_at = fields.DatetimeField(null=True, db_index=True)
+    last_text = fields.CharField(max_length=200, default="")
+    fraud = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "conversation"
+        unique_together = (("channel", "chat_id"),)
