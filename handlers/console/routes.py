@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from handlers.appkeys import SERVICES
-from handlers.console import auth, conversations
+from handlers.console import auth, beneficiaries, conversations, fraud, overview
 from handlers.console.config import CONSOLE_CONFIG, ConsoleConfig
 from handlers.console.security import PREFIX, SESSIONS
 from handlers.console.sessions import ConsoleSessions
@@ -34,6 +34,13 @@ def setup_console(app: web.Application, config: ConsoleConfig) -> None:
     r.add_post(f"{chat}/assumir", conversations.take)
     r.add_post(f"{chat}/mensagem", conversations.send)
     r.add_post(f"{chat}/devolver", conversations.give_back)
+    # Beneficiários and the SAB actions (handlers/console/beneficiaries.py)
+    r.add_get(f"{PREFIX}/beneficiarios", beneficiaries.search, allow_head=False)
+    # Relatos de fraude (handlers/console/fraud.py)
+    r.add_get(f"{PREFIX}/fraudes", fraud.queue, allow_head=False)
+    # Supervisors (handlers/console/overview.py)
+    r.add_get(f"{PREFIX}/painel", overview.dashboard, allow_head=False)
+    r.add_get(f"{PREFIX}/auditoria", overview.audit_trail, allow_head=False)
     r.add_static(f"{PREFIX}/static", STATIC)
 
     async def sessions(app: web.Application):  # type: ignore[no-untyped-def]
