@@ -10,15 +10,18 @@ import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
 
 from bot.composition import build_services, open_store, prepare_data_dir
+from bot.handoffs import handoff_expiry
+from bot.inbound import setup_inbound, start_consuming
 from bot.outbound import build_dispatcher, build_senders
+from bot.receipts import setup_receipts
 from bot.settings import Settings
 from bot.telegram import setup_telegram, telegram_sender
+from bot.whatsapp import setup_whatsapp, whatsapp_sender
 from handlers.api.routes import MIDDLEWARES, setup_api
 from handlers.appkeys import (
     API_CONFIG,
@@ -28,17 +31,14 @@ from handlers.appkeys import (
     ApiConfig,
     PortalConfig,
 )
-from handlers.chat import texts
 from handlers.console.config import ConsoleConfig
 from handlers.console.routes import setup_console
 from handlers.console.security import console_guard
 from handlers.portal.routes import setup_portal
-from token_core import audit
 from token_core.chat.transcripts import Transcripts
 from token_core.persistence.database import close_database, open_database
-from token_core.services import Services
 from token_core.storage.ports import EphemeralStore
-from token_core.vocabulary import AuditKind, Channel
+from token_core.vocabulary import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> web.Appli
         senders = dict(build_senders(settings, app[HTTP_SESSION]))
         if settings.telegram.token:
             senders[Channel.TELEGRAM] = telegram_sender(app, Transcripts(app[STORE]))
+        if settings.whatsapp.access_token:
+            senders[Channel.WHATSAPP] = whatsapp_sender(app, Transcripts(app[STORE]))
         app[SERVICES] = build_services(settings, app[STORE], senders)
         if settings.portal.enabled:
             await app[SERVICES].clients.ensure(settings.portal.client_id)
@@ -95,23 +97,17 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> web.Appli
         stop.set()
         await task
 
-    async def handoffs(app: web.Application) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = asyncio.create_task(
-            expire_handoffs(app[SERVICES], settings.console.handoff_timeout_seconds, stop),
-            name="handoff-expiry",
-        )
-        yield
-        stop.set()
-        await task
-
+    handoffs = handoff_expiry(settings.console.handoff_timeout_seconds)
     app.cleanup_ctx.extend([database, store, http, services, callbacks, handoffs])
     setup_api(app)
     if settings.portal.enabled:
         app[PORTAL_CONFIG] = PortalConfig(client_id=settings.portal.client_id)
         setup_portal(app)
+    setup_inbound(app, settings)
     if settings.telegram.token:
         setup_telegram(app, settings)
+    if settings.whatsapp.access_token:
+        setup_whatsapp(app, settings)
     if settings.console.enabled:
         setup_console(
             app,
@@ -124,27 +120,6 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> web.Appli
                 login_lock_seconds=settings.console.login_lock_seconds,
             ),
         )
+    setup_receipts(app)  # after the channels: it starts once their routes are in
+    start_consuming(app, settings)  # last: every channel's processor is registered by then
     return app
-
-
-async def expire_handoffs(services: Services, after_seconds: float, stop: asyncio.Event) -> None:
-    """Hand-offs nobody took within `after_seconds` go back to the bot, with a message (any worker
-    may run this: each expired chat is handed back once).
-    """
-    while not stop.is_set():
-        try:
-            older_than = datetime.now(UTC) - timedelta(seconds=after_seconds)
-            for chat in await services.desk.conversations.expire_waiting(older_than):
-                await audit.For("system", channel=chat.channel).record(
-                    AuditKind.HANDOFF_EXPIRED, chat=chat.chat_id
-                )
-                try:
-                    await services.desk.notify(chat, texts.HANDOFF_EXPIRED)
-                except Exception:
-                    logger.warning("could not tell chat %s the hand-off expired", chat.key)
-        except Exception:
-            logger.exception("hand-off expiry pass failed")
-        try:
-            await asyncio.wait_for(stop.wait(), min(5.0, after_seconds / 4))
-        except TimeoutError:
-            pass

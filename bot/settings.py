@@ -25,6 +25,9 @@ SECRET_KEYS = (
     ("callbacks", "secret"),
     ("telegram", "token"),
     ("telegram", "webhook_secret"),
+    ("whatsapp", "access_token"),
+    ("whatsapp", "app_secret"),
+    ("whatsapp", "verify_token"),
     ("console", "cookie_secret"),
 )
 
@@ -110,9 +113,27 @@ class TelegramSettings(_Section):
     max_messages_per_second: float = Field(default=30, ge=0)
 
 
+class WhatsAppSettings(_Section):
+    base_url: str = "https://graph.facebook.com"
+    api_version: str = "v21.0"
+    phone_number_id: str = ""
+    access_token: str = Field(default="", repr=False)
+    app_secret: str = Field(default="", repr=False)
+    verify_token: str = Field(default="", repr=False)
+    otp_template: str = ""
+    otp_template_language: str = "pt_BR"
+    timeout_seconds: float = Field(default=10, gt=0)
+
+
 class PortalSettings(_Section):
     enabled: bool = True
     client_id: str = "portal"
+
+
+class ChatSettings(_Section):
+    backlog_cap: int = Field(default=50, ge=1)
+    claim_after_seconds: float = Field(default=30, gt=0)
+    consume: bool = True
 
 
 class ConsoleSettings(_Section):
@@ -164,7 +185,9 @@ class Settings(BaseSettings):
     callbacks: CallbackSettings = CallbackSettings()
     portal: PortalSettings = PortalSettings()
     telegram: TelegramSettings = TelegramSettings()
+    whatsapp: WhatsAppSettings = WhatsAppSettings()
     console: ConsoleSettings = ConsoleSettings()
+    chat: ChatSettings = ChatSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -248,9 +271,30 @@ def _check_production(settings: Settings) -> None:
         missing.append("telegram.mode = webhook (polling is for development)")
     if settings.telegram.token and len(settings.telegram.webhook_secret) < 16:
         missing.append("telegram.webhook_secret (ODONTOKEN_TELEGRAM__WEBHOOK_SECRET, 16+ chars)")
+    missing += _whatsapp_missing(settings.whatsapp)
     if settings.console.enabled and len(settings.console.cookie_secret) < 32:
         missing.append("console.cookie_secret (ODONTOKEN_CONSOLE__COOKIE_SECRET, 32+ chars)")
     if settings.callbacks.url and not settings.callbacks.secret:
         missing.append("callbacks.secret (ODONTOKEN_CALLBACKS__SECRET)")
     if missing:
         raise ConfigError("production mode needs: " + "; ".join(missing))
+
+
+def _whatsapp_missing(wa: WhatsAppSettings) -> list[str]:
+    """What a WhatsApp channel that is on (an access token is set) lacks in production."""
+    if not wa.access_token:
+        return []
+    needed = {
+        "app_secret": wa.app_secret,
+        "verify_token": wa.verify_token,
+        "phone_number_id": wa.phone_number_id,
+        "otp_template": wa.otp_template,
+    }
+    return [
+        f"whatsapp.{key}" + (f" (ODONTOKEN_WHATSAPP__{key.upper()})" if key in _WA_SECRETS else "")
+        for key, value in needed.items()
+        if not value
+    ]
+
+
+_WA_SECRETS = {key for section, key in SECRET_KEYS if section == "whatsapp"}

@@ -8,15 +8,17 @@ import os
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from telegram.error import BadRequest, Forbidden
 
+from bot.inbound import INBOUND, PROCESSORS
+from bot.receipts import RECEIPT_ROUTES
 from bot.settings import Settings
 from handlers.appkeys import HTTP_SESSION, SERVICES
 from handlers.chat import texts
 from handlers.chat.dialogue import Dialogue
-from handlers.chat.receipts import receipt_messages
 from handlers.chat.token_flow import card_for_message
+from integrations.chat_receipts import ReceiptRoute
 from integrations.telegram.channel import TelegramChannel
-from integrations.telegram.receipts import ReceiptWorker
 from integrations.telegram.sender import TelegramCodeSender
 from integrations.telegram.webhook import WEBHOOK_PATH, webhook_view
 from token_core.chat.transcripts import Transcripts
@@ -50,18 +52,26 @@ def setup_telegram(app: web.Application, settings: Settings) -> None:
             services.store,
             texts.ERROR,
             tg.max_messages_per_second,
+            inbound=app[INBOUND],
+            flood_text=texts.FLOOD,
         )
         app[TELEGRAM] = channel
-        services.desk.outbound[TG] = channel  # agents' messages and notices go out here
+        app[PROCESSORS][TG] = channel.process  # the inbound consumer hands updates back here
         webhook = f"{tg.public_url.rstrip('/')}{WEBHOOK_PATH}" if tg.public_url else None
         await channel.start(webhook if tg.mode == "webhook" else None, tg.webhook_secret)
+        services.desk.outbound[TG] = channel  # agents' messages and notices go out here
         stop = asyncio.Event()
-        receipts = ReceiptWorker(channel, receipt_messages, services.transcripts)
-        tasks = [asyncio.create_task(receipts.run(stop), name="tg-receipts")]
+        deletions = asyncio.create_task(channel.run_deletions(stop), name="tg-deletions")
+        # Receipts: the shared worker (bot/receipts.py); a chat gone or blocking the bot is skipped.
+        app[RECEIPT_ROUTES][TG] = ReceiptRoute(
+            channel.send, lambda exc: isinstance(exc, (BadRequest, Forbidden))
+        )
+        tasks = [deletions]
         if tg.mode == "polling":
             logger.warning("Telegram in polling mode: for development only")
             tasks.append(asyncio.create_task(channel.poll(stop), name="tg-polling"))
         yield
+        services.desk.outbound.pop(TG, None)  # a stopping channel takes no more messages
         stop.set()
         for task in tasks:
             task.cancel()

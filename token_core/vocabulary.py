@@ -61,6 +61,8 @@ class AuditKind(enum.StrEnum):
     AGENT_LOGIN_FAILED = "agent.login_failed"
     AGENT_CHANGED = "agent.changed"
     SAB_LOOKUP = "sab.lookup"
+    CHAT_UPDATE_DROPPED = "chat.update_dropped"
+    CHAT_DELIVERY_STATUS = "chat.delivery_status"  # a platform's sent / delivered / read / failed
 
 
 class ConversationState(enum.StrEnum):

@@ -10,12 +10,21 @@ from handlers.api.errors import ApiError, invalid_request
 from handlers.api.jsonio import json_response
 from handlers.api.parsing import parse_body, path_numero
 from handlers.api.presenters import canais_out, guia_out
-from handlers.api.schemas import GuiaIn, TokenEnviadoOut, TokenPedidoIn, ValidacaoIn, ValidacaoOut
+from handlers.api.schemas import (
+    GuiaIn,
+    TokenEnviadoOut,
+    TokenPedidoIn,
+    TokenSabOut,
+    ValidacaoIn,
+    ValidacaoOut,
+)
 from handlers.appkeys import API_CONFIG, CLIENT_ID, SERVICES
 from token_core.codes.validation import ValidationResult, ValidationStatus
 from token_core.delivery.sending import SendRequest, reachability
+from token_core.errors import GuideAlreadyValidated, GuideConflict
 from token_core.guides.service import GuideDraft
-from token_core.vocabulary import Channel, iso_utc
+from token_core.registry import beneficiaries
+from token_core.vocabulary import Channel, GuideStatus, iso_utc
 
 
 def actor(request: web.Request) -> str:
@@ -46,9 +55,36 @@ async def get_guide(request: web.Request) -> web.Response:
     return json_response(guia_out(guide).model_dump(mode="json"))
 
 
+def sab_message(phones: tuple[str, ...]) -> str:
+    """The seed's pop-up words for the SAB channel."""
+    numbers = " ou ".join([", ".join(phones[:-1]), phones[-1]] if len(phones) > 1 else phones)
+    return (
+        "O beneficiário deve fazer contato com o SAB - Serviço de Atendimento ao Beneficiário "
+        f"nos números {numbers}. Ao ser atendido, deve selecionar a opção 1, confirmar seus "
+        "dados e solicitar o token para dar continuidade à liberação do tratamento."
+    )
+
+
+async def _sab(request: web.Request, numero: str) -> web.Response:
+    """canal "sab": nothing is sent; the beneficiary calls the SAB, which gives the code by
+    phone (only for a guide that awaits one, of an active beneficiary).
+    """
+    guide = await request.app[SERVICES].guides.get(numero)
+    if guide.status is GuideStatus.VALIDATED:
+        raise GuideAlreadyValidated(guide.validated_at)
+    if guide.status is not GuideStatus.AWAITING_TOKEN:
+        raise GuideConflict("Esta guia não está aguardando token.")
+    await beneficiaries.active(guide.beneficiary.carteirinha)
+    phones = request.app[API_CONFIG].sab_phones
+    out = TokenSabOut(canal="sab", telefones=list(phones), mensagem=sab_message(phones))
+    return json_response(out.model_dump(mode="json"), status=202)
+
+
 async def post_token(request: web.Request) -> web.Response:
     numero = path_numero(request)
     body = await parse_body(request, TokenPedidoIn)
+    if body.canal == "sab":
+        return await _sab(request, numero)
     receipt = await request.app[SERVICES].sending.send(
         SendRequest(numero, Channel(body.canal), body.celular, body.email, body.cpf),
         actor(request),

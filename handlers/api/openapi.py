@@ -20,6 +20,7 @@ _MODELS: list[type[BaseModel]] = [
     s.GuiaOut,
     s.CanaisOut,
     s.TokenEnviadoOut,
+    s.TokenSabOut,
     s.ValidacaoOut,
     s.Erro,
 ]
@@ -100,7 +101,15 @@ def build_spec() -> dict[str, Any]:
                 "parameters": [_IDEMPOTENCY],
                 "requestBody": _body("TokenPedidoIn"),
                 "responses": {
-                    "202": _json("TokenEnviadoOut", "Token enviado"),
+                    "202": {
+                        "description": "Token enviado; com canal sab, os telefones do SAB "
+                        "(nenhum código é enviado)",
+                        "content": {
+                            "application/json": {
+                                "schema": {"oneOf": [_ref("TokenEnviadoOut"), _ref("TokenSabOut")]}
+                            }
+                        },
+                    },
                     **_errors(404, 409, 422, 429, 502),
                 },
             },

@@ -50,7 +50,9 @@ class GuiaIn(_In):
 
 
 class TokenPedidoIn(_In):
-    canal: Literal["sms", "email", "telegram", "whatsapp"]
+    canal: Literal["sms", "email", "telegram", "whatsapp", "sab"] = Field(
+        description='"sab": nenhum código é enviado; a resposta traz os telefones do SAB'
+    )
     celular: str | None = Field(default=None, max_length=30)
     email: str | None = Field(default=None, max_length=254)
     cpf: str | None = Field(default=None, max_length=20)
@@ -94,6 +96,14 @@ class TokenEnviadoOut(_Out):
     canal: Literal["sms", "email", "telegram", "whatsapp"]
     destino: str
     expira_em: datetime
+
+
+class TokenSabOut(_Out):
+    """canal "sab": no code is sent; the beneficiary calls the SAB, which gives it by phone."""
+
+    canal: Literal["sab"]
+    telefones: list[str]
+    mensagem: str
 
 
 class ValidacaoOut(_Out):

@@ -80,7 +80,7 @@ class Dialogue:
         await self._transcribe_in(msg, beneficiary)
         chat = ChatRef(msg.channel, msg.chat_id)
         if await self._conversations.state(chat) is ConversationState.WITH_AGENT:
-            return Reply()  # an agent answers this chat: the bot keeps quiet
+            return await self._quiet(msg, beneficiary)
         if beneficiary is None:
             reply = await self._linking.handle(
                 msg, await self._states.load(msg.channel, msg.chat_id)
@@ -97,6 +97,17 @@ class Dialogue:
                 codes=[out.code.reveal()] if out.code else (),
             )
         return reply
+
+    async def _quiet(self, msg: Incoming, beneficiary: Beneficiary | None) -> Reply:
+        """An agent answers this chat: the bot says nothing. A "não reconheço" pressed meanwhile
+        still stops the code and files the report (the agent sees the fraud flag); the button
+        gets only its toast.
+        """
+        data = msg.callback_data or ""
+        if beneficiary is not None and data.startswith(FRAUD_PREFIX):
+            reported = await self._tokens.not_mine(msg, beneficiary, data[len(FRAUD_PREFIX) :])
+            return Reply(notice=reported.notice)
+        return Reply()
 
     async def delivered(self, out: Outgoing, channel: Channel, error: str | None = None) -> None:
         """The transport tells whether a code message reached the chat (else it is revoked)."""

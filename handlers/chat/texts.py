@@ -68,4 +68,27 @@ HELP = (
 INACTIVE_LINKED = "Seu cadastro está inativo. Entre em contato com a operadora."
 GUIDE_GONE = "Essa guia não está mais aguardando token."
 ERROR = "Desculpe, algo deu errado do nosso lado. Tente de novo em instantes."
+FLOOD = "Recebi muitas mensagens seguidas. Aguarde a minha resposta, por favor."
 BUSY = "Ainda estou cuidando da sua mensagem anterior. Envie de novo em instantes, por favor."
+
+# WhatsApp, where its rules differ: the number is proven by every message (or, for a user who
+# hides it, by WhatsApp's own "share contact" button), messages cannot be deleted, and the code
+# travels in Meta's authentication template with its own copy button.
+WA_UNSUPPORTED = "Por enquanto só entendo mensagens de texto."
+WA_ASK_CPF = (
+    "Olá! Eu gero o código de segurança (token) para liberar o seu tratamento odontológico.\n"
+    "Para confirmar que é você, digite o seu CPF (só os números)."
+)
+WA_CPF_NOT_DELETED = (
+    "Por segurança, apague a mensagem com o seu CPF: toque e segure nela e escolha “Apagar”."
+)
+WA_SHARE_CONTACT = (
+    "Olá! Eu gero o código de segurança (token) para liberar o seu tratamento odontológico.\n"
+    "Primeiro, preciso confirmar o seu número: toque no botão abaixo para compartilhá-lo."
+)
+WA_SHARE_OWN_CONTACT = (
+    "Por segurança, preciso do seu próprio número: toque no botão abaixo para compartilhá-lo."
+)
+WA_UNLINKED = "Pronto, desvinculei este WhatsApp. Para usar de novo, é só me escrever."
+WA_MENU_BUTTON = "Opções"
+WA_NOT_MINE_BUTTON = "Não reconheço"

@@ -1,13 +1,14 @@
-"""The Telegram channel: python-telegram-bot inside our aiohttp server (no Updater: our webhook
-route, or a development polling loop, feeds the Application's update queue).
+"""The Telegram channel: python-telegram-bot inside our aiohttp server (no Updater). Our webhook
+route (or a development polling loop) pushes each update into the durable inbound queue; the
+queue's consumer hands it back to `process`, which runs PTB's handlers for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import uuid
-from datetime import UTC, datetime
+import time
 from typing import Any
 
 import aiohttp
@@ -18,12 +19,14 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 from integrations.telegram.processor import PerChatUpdateProcessor
 from integrations.telegram.render import reply_markup
 from integrations.telegram.request import AiohttpRequest
+from token_core import audit
+from token_core.chat.inbound import InboundQueue, InboundUpdate, Pushed
 from token_core.chat.messages import ChatHandler, Incoming, Outgoing, Reply
 from token_core.storage.ports import EphemeralStore
-from token_core.vocabulary import Channel
+from token_core.vocabulary import AuditKind, Channel
 
 logger = logging.getLogger(__name__)
-SEEN_SECONDS = 24 * 3600
+DELETIONS = "telegram-delete"  # the schedule of code messages to delete at expiry
 ALLOWED_UPDATES = ["message", "callback_query"]
 _TEXT = (str, type(None))
 TG = Channel.TELEGRAM
@@ -95,12 +98,15 @@ class TelegramChannel:
         chat: ChatHandler,
         store: EphemeralStore,
         error_text: str,
+        inbound: InboundQueue | None = None,
+        flood_text: str = "",
     ) -> None:
         self.application = application
         self._chat = chat
         self._store = store
         self._error_text = error_text
-        self._expiring: set[asyncio.Task[None]] = set()
+        self._inbound = inbound or store.inbound(50, 30)
+        self._flood_text = flood_text
         application.add_handler(TypeHandler(Update, self._on_update))
         application.add_error_handler(self._on_error)
 
@@ -114,6 +120,8 @@ class TelegramChannel:
         store: EphemeralStore,
         error_text: str,
         max_messages_per_second: float = 30,
+        inbound: InboundQueue | None = None,
+        flood_text: str = "",
     ) -> TelegramChannel:
         application = (
             Application.builder()
@@ -132,7 +140,7 @@ class TelegramChannel:
             .updater(None)
             .build()
         )
-        return cls(application, chat, store, error_text)
+        return cls(application, chat, store, error_text, inbound, flood_text)
 
     @property
     def bot(self) -> Bot:
@@ -148,9 +156,6 @@ class TelegramChannel:
             )
 
     async def stop(self) -> None:
-        for task in self._expiring:
-            task.cancel()
-        await asyncio.gather(*self._expiring, return_exceptions=True)
         await self.application.stop()
         await self.application.shutdown()
 
@@ -171,12 +176,28 @@ class TelegramChannel:
                 "telegram update %s dropped: malformed (%s)", data.get("update_id"), problem
             )
             return False
-        if not await self._store.set_if_absent(
-            f"tg:update:{update.update_id}", uuid.uuid4().hex, SEEN_SECONDS
-        ):
-            return False
-        await self.application.update_queue.put(update)
-        return True
+        chat = update.effective_chat
+        if chat is None:
+            return False  # not a chat's update: nothing for the dialogue
+        chat_id = str(chat.id)
+        pushed = await self._inbound.push(
+            InboundUpdate(TG, chat_id, str(update.update_id), json.dumps(data))
+        )
+        if pushed in (Pushed.OVER_CAP, Pushed.OVER_CAP_FIRST):
+            await audit.For(f"chat:{TG.value}:{chat_id}", channel=TG).record(
+                AuditKind.CHAT_UPDATE_DROPPED, reason="backlog_cap", update=update.update_id
+            )
+            if pushed is Pushed.OVER_CAP_FIRST and self._flood_text:
+                try:
+                    await self.bot.send_message(chat_id, self._flood_text)
+                except TelegramError:
+                    logger.info("could not tell chat %s to wait", chat_id)
+        return pushed is Pushed.QUEUED
+
+    async def process(self, item: InboundUpdate) -> None:
+        """Handle one update taken from the inbound queue (its chat's turn has come)."""
+        update = Update.de_json(json.loads(item.payload), self.bot)
+        await self.application.process_update(update)
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Development only: long-poll getUpdates and queue what arrives."""
@@ -237,17 +258,27 @@ class TelegramChannel:
             raise
         await self._chat.delivered(out, TG)
         if out.expires_at is not None:
-            self._delete_at(chat_id, str(sent.message_id), out.expires_at)
+            # Deleted when the code expires by whichever worker is up then (a stored schedule).
+            await self._store.schedule(
+                DELETIONS,
+                json.dumps({"chat": chat_id, "message": str(sent.message_id)}),
+                out.expires_at.timestamp(),
+            )
         return sent
 
-    def _delete_at(self, chat_id: str, message_id: str, when: datetime) -> None:
-        async def later() -> None:
-            await asyncio.sleep(max((when - datetime.now(UTC)).total_seconds(), 0))
-            await self._delete(chat_id, message_id)
-
-        task = asyncio.create_task(later())
-        self._expiring.add(task)
-        task.add_done_callback(self._expiring.discard)
+    async def run_deletions(self, stop: asyncio.Event, every: float = 0.5) -> None:
+        """Delete the code messages whose time has come (any worker; each is taken once)."""
+        while not stop.is_set():
+            try:
+                for member in await self._store.take_due(DELETIONS, time.time()):
+                    item = json.loads(member)
+                    await self._delete(str(item["chat"]), str(item["message"]))
+            except Exception:
+                logger.warning("code message deletion pass failed", exc_info=True)
+            try:
+                await asyncio.wait_for(stop.wait(), every)
+            except TimeoutError:
+                pass
 
     async def _delete(self, chat_id: str, message_id: str) -> None:
         try:

@@ -3,8 +3,9 @@
 - SMS goes to the registered mobile. With none registered, the number typed by the dentist is
   used and becomes the registered one; another number than the registered is refused: only the
   SAB changes it. The same holds for the e-mail address.
-- E-mail needs the beneficiary's CPF. Wrong CPFs are audited and limited per beneficiary, so
-  the check cannot be used to guess a CPF from its masked form.
+- E-mail needs the beneficiary's CPF, and so does a code the SAB gives by phone (one counter
+  for both). Wrong CPFs are audited and limited per beneficiary, so the check cannot be used
+  to guess a CPF from its masked form.
 """
 
 from __future__ import annotations
@@ -93,8 +94,9 @@ class ContactRules:
         """The CPF a person gives must be the beneficiary's; wrong ones are counted (before the
         next comparison) and audited, and lock the check for an hour at the limit.
         """
-        if not cpf:
-            raise ContactRequired("cpf", "Informe o CPF do beneficiário para enviar por e-mail.")
+        if not cpf or not cpf.strip():
+            why = " para enviar por e-mail" if channel is Channel.EMAIL else ""
+            raise ContactRequired("cpf", f"Informe o CPF do beneficiário{why}.")
         counter = f"cpf-mismatch:{beneficiary.carteirinha}"
         # Checked before comparing: once locked, even the right CPF waits, or the lock would
         # only slow a guesser down.

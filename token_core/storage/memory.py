@@ -18,6 +18,7 @@ from token_core.codes.single_use import (
     spent_marker,
 )
 from token_core.storage.keys import Keys
+from token_core.storage.memory_inbound import InProcessInbound
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class InProcessStore:
         self._data: dict[str, tuple[str, float]] = {}
         self._keys = Keys(prefix)
         self._topics: dict[str, set[asyncio.Queue[str]]] = {}
+        self._schedules: dict[str, dict[str, float]] = {}
         logger.warning(
             "In-process store: codes, counters and locks live in this process only. "
             "Run a single worker, or set redis.url to share them."
@@ -199,6 +201,20 @@ class InProcessStore:
 
     async def delete(self, key: str) -> bool:
         return self._delete(self._keys.plain(key)) > 0
+
+    async def schedule(self, kind: str, member: str, due: float) -> None:
+        self._schedules.setdefault(kind, {})[member] = due
+
+    async def take_due(self, kind: str, now: float, limit: int = 100) -> list[str]:
+        plan = self._schedules.get(kind, {})
+        due = sorted((at, m) for m, at in plan.items() if at <= now)[:limit]
+        for _at, member in due:
+            del plan[member]
+        return [member for _at, member in due]
+
+    def inbound(self, backlog_cap: int, claim_after_seconds: float) -> InProcessInbound:
+        del claim_after_seconds  # one process: nothing to claim from another worker
+        return InProcessInbound(backlog_cap)
 
     async def close(self) -> None:
         self._data.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from token_core.chat.inbound import InboundQueue
 from token_core.codes.single_use import AttemptOutcome, AttemptPolicy, Candidate, Scope
 
 
@@ -74,5 +75,16 @@ class EphemeralStore(Protocol):
 
     async def delete_if(self, key: str, value: str) -> bool:
         """Delete `key` only while it still holds `value` (releasing a lock one owns)."""
+
+    async def schedule(self, kind: str, member: str, due: float) -> None:
+        """Keep `member` until `due` (Unix seconds) in the schedule `kind` (e.g. a message to
+        delete when its code expires), shared by every worker.
+        """
+
+    async def take_due(self, kind: str, now: float, limit: int = 100) -> list[str]:
+        """Remove and return the members of `kind` due by `now`; each is taken by one caller."""
+
+    def inbound(self, backlog_cap: int, claim_after_seconds: float) -> InboundQueue:
+        """The durable queue of inbound chat updates kept in this store."""
 
     async def close(self) -> None: ...

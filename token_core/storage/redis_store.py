@@ -21,6 +21,7 @@ from token_core.codes.single_use import (
     spent_marker,
 )
 from token_core.storage.keys import Keys
+from token_core.storage.redis_inbound import RedisInbound
 
 # KEYS: lock, guide failures, beneficiary failures, then (code, known, used) per candidate.
 # ARGV: candidates, max failures, lock ms, beneficiary max, beneficiary window ms, memory ms,
@@ -104,6 +105,13 @@ if v == ARGV[1] then return 1 end
 return 0
 """
 
+# KEYS: schedule. ARGV: now, limit. Removes and returns the members due by now.
+_TAKE_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+return due
+"""
+
 # KEYS: key. ARGV: expected value.
 _DELETE_IF = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -136,6 +144,7 @@ class RedisStore:
         self._restore = client.register_script(_RESTORE)
         self._delete_if = client.register_script(_DELETE_IF)
         self._set_if_absent = client.register_script(_SET_IF_ABSENT)
+        self._take_due = client.register_script(_TAKE_DUE)
         self._hit = client.register_script(_HIT)
 
     @classmethod
@@ -308,6 +317,16 @@ class RedisStore:
 
     async def delete(self, key: str) -> bool:
         return bool(await self._redis.delete(self._keys.plain(key)))
+
+    async def schedule(self, kind: str, member: str, due: float) -> None:
+        await self._redis.zadd(self._keys.plain(f"schedule:{kind}"), {member: due})
+
+    async def take_due(self, kind: str, now: float, limit: int = 100) -> list[str]:
+        taken = await self._take_due(keys=[self._keys.plain(f"schedule:{kind}")], args=[now, limit])
+        return [str(m) for m in taken]
+
+    def inbound(self, backlog_cap: int, claim_after_seconds: float) -> RedisInbound:
+        return RedisInbound(self._redis, self.prefix, backlog_cap, claim_after_seconds)
 
     async def close(self) -> None:
         await self._redis.aclose()

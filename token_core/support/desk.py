@@ -5,6 +5,8 @@ resolving a fraud report, and answering a chat in place of the bot.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 
@@ -35,20 +37,26 @@ from token_core.support.agents import SignedIn
 from token_core.vocabulary import (
     AuditKind,
     Channel,
-    ConversationState,
     Direction,
     EventType,
     iso_utc,
     utc_now,
 )
 
+logger = logging.getLogger(__name__)
 MIN_REASON = 5
+NOT_DELIVERED = "A mensagem não chegou ao chat agora. Tente de novo em instantes."
 FRAUD_OUTCOMES = ("procedente", "improcedente")
 
 
 class ReasonRequired(DomainError):
     def __init__(self) -> None:
         super().__init__("Informe o motivo (ao menos 5 caracteres).")
+
+
+class GuideOfAnother(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Esta guia não é deste beneficiário.")
 
 
 class ChatNotHeld(DomainError):
@@ -101,15 +109,16 @@ class SabDesk:
         beneficiary = await beneficiaries.active(carteirinha)
         await self._contacts.check_cpf(beneficiary, cpf, agent.actor, Channel.SAB)
         if numero:
-            guide = await guide_queries.guide_of(numero, beneficiary.id)
-            if guide is None:
-                raise GuideNotFound()
+            if await guide_queries.guide_of(numero, beneficiary.id) is None:
+                raise GuideOfAnother()
             issued = await self._issuer.for_guide(numero, Channel.SAB, agent.actor)
         else:
             issued = await self._issuer.for_beneficiary(carteirinha, Channel.SAB, agent.actor)
         await audit.For(
             agent.actor, guide=numero or None, carteirinha=carteirinha, channel=Channel.SAB
         ).record(AuditKind.TOKEN_DELIVERED, motivo=why, por="telefone")
+        if beneficiary.default_channel is not Channel.SAB:  # the channel used becomes the default
+            await beneficiaries.set_default_channel(beneficiary.id, Channel.SAB)
         return PhoneCode(issued)
 
     async def change_mobile(
@@ -118,6 +127,8 @@ class SabDesk:
         why = reason_of(reason)
         mobile = Mobile.parse(new_mobile)
         beneficiary = await beneficiaries.active(carteirinha)
+        if beneficiary.mobile == mobile.e164:
+            raise DomainError("Este já é o celular cadastrado.")
         await self._change_contact(agent, beneficiary, "mobile", mobile.e164, why)
         return mobile
 
@@ -127,6 +138,8 @@ class SabDesk:
         why = reason_of(reason)
         email = parse_email(new_email)
         beneficiary = await beneficiaries.active(carteirinha)
+        if (beneficiary.email or "").lower() == email:
+            raise DomainError("Este já é o e-mail cadastrado.")
         await self._change_contact(agent, beneficiary, "email", email, why)
         return email
 
@@ -167,20 +180,43 @@ class SabDesk:
 
     # — locks and links ———————————————————————————————————————————————————————————————
 
-    async def unlock_guide(self, agent: SignedIn, numero: str, reason: str) -> bool:
+    async def unlock_guide(
+        self, agent: SignedIn, numero: str, reason: str, carteirinha: str | None = None
+    ) -> bool:
+        """Desbloquear guia; False (audited too) when it was not locked."""
         why = reason_of(reason)
-        return await self._guides.unlock(numero, agent.actor, why)
+        guide = await guide_queries.with_beneficiary(numero)
+        if guide is None:
+            raise GuideNotFound()
+        if carteirinha is not None and guide.beneficiary.carteirinha != carteirinha:
+            raise GuideOfAnother()
+        unlocked = await self._guides.unlock(numero, agent.actor, why)
+        if not unlocked:
+            await audit.For(
+                agent.actor, guide=numero, carteirinha=guide.beneficiary.carteirinha
+            ).record(AuditKind.GUIDE_UNLOCKED, motivo=why, estava_bloqueada=False)
+        return unlocked
 
-    async def unlock_linking(self, agent: SignedIn, chat: ChatRef, reason: str) -> bool:
+    async def unlock_linking(
+        self, agent: SignedIn, chat: ChatRef, reason: str, carteirinha: str | None = None
+    ) -> bool:
+        """Lift a chat's linking lock (after wrong CPFs); False when it was not locked."""
         why = reason_of(reason)
         unlocked = await self._linking.unlock(chat.channel, chat.chat_id)
-        await audit.For(agent.actor, channel=chat.channel).record(
+        await audit.For(agent.actor, carteirinha=carteirinha, channel=chat.channel).record(
             AuditKind.CHAT_LINK_UNLOCKED, motivo=why, chat=chat.chat_id, estava_bloqueado=unlocked
         )
         return unlocked
 
-    async def unlink_chat(self, agent: SignedIn, chat: ChatRef, reason: str) -> bool:
+    async def unlink_chat(
+        self, agent: SignedIn, chat: ChatRef, reason: str, carteirinha: str | None = None
+    ) -> bool:
+        """Desvincular chat (and close its conversation); False when it was not linked."""
         why = reason_of(reason)
+        if carteirinha is not None:
+            link = await links.active_for(chat.channel, chat.chat_id)
+            if link is not None and link.beneficiary.carteirinha != carteirinha:
+                raise DomainError("Este chat está vinculado a outro beneficiário.")
         done = await self._linking.unlink(chat.channel, chat.chat_id, agent.actor, why)
         if done:
             await self.conversations.close(chat)
@@ -191,6 +227,10 @@ class SabDesk:
     async def resolve_fraud(
         self, agent: SignedIn, report_id: int, outcome: str, note: str, reason: str
     ) -> FraudReport:
+        """Resolver: the outcome, a note (masked) and the agent, once per report (a second
+        agent gets GuideConflict); audited with the reason and told to the dentist system as
+        `fraude.resolvida`, in one transaction. Nothing is written when the reason is missing.
+        """
         why = reason_of(reason)
         if outcome not in FRAUD_OUTCOMES:
             raise DomainError("Escolha o resultado: procedente ou improcedente.")
@@ -199,22 +239,23 @@ class SabDesk:
             done = await FraudReport.filter(id=report_id, resolved_at=None).update(
                 resolved_at=now,
                 outcome=outcome,
-                note=mask_sensitive(note.strip())[:2000],
+                note=mask_sensitive(note.strip()[:2000]),
                 resolved_by=agent.login,
             )
             if not done:
                 raise GuideConflict("Este relato já foi resolvido ou não existe.")
             report = await FraudReport.get(id=report_id).select_related("beneficiary")
             carteirinha = report.beneficiary.carteirinha
-            await audit.For(agent.actor, guide=report.guide_numero, carteirinha=carteirinha).record(
-                AuditKind.FRAUD_RESOLVED, motivo=why, resultado=outcome
-            )
+            await audit.For(
+                agent.actor, guide=report.guide_numero, carteirinha=carteirinha, channel=Channel.SAB
+            ).record(AuditKind.FRAUD_RESOLVED, motivo=why, resultado=outcome, relato=report.id)
             await outbox.enqueue(
                 EventType.FRAUD_RESOLVED,
                 {
                     "numero": report.guide_numero,
                     "carteirinha": carteirinha,
                     "resultado": outcome,
+                    "relatado_em": iso_utc(report.at),
                     "resolvido_em": iso_utc(now),
                 },
             )
@@ -223,44 +264,50 @@ class SabDesk:
     # — hand-off ——————————————————————————————————————————————————————————————————————
 
     async def take(self, agent: SignedIn, chat: ChatRef) -> bool:
-        """Assumir: the bot stops for this chat; False when another agent holds it."""
-        taken = await self.conversations.take(chat, agent.login)
-        if taken:
+        """Assumir: the bot stops for this chat; False when another agent holds it (pressing
+        again on a chat one already holds is fine).
+        """
+        if await self.conversations.take(chat, agent.login):
             await audit.For(agent.actor, channel=chat.channel).record(
                 AuditKind.HANDOFF_TAKEN, chat=chat.chat_id
             )
-        return taken
+            return True
+        return await self.conversations.held_by(chat) == agent.login
 
     async def say(self, agent: SignedIn, chat: ChatRef, text: str) -> None:
         """The agent's message, through the chat's own channel, into the transcript."""
         text = text.strip()
         if not text:
             raise DomainError("Escreva a mensagem.")
-        conversation = await self.conversations.get(chat)
-        if (
-            conversation is None
-            or conversation.state != ConversationState.WITH_AGENT.value
-            or conversation.agent_login != agent.login
-        ):
+        if await self.conversations.held_by(chat) != agent.login:
             raise ChatNotHeld()
         await self.notify(chat, text[:4000], agent=agent)
 
     async def give_back(self, agent: SignedIn, chat: ChatRef, farewell: str) -> bool:
-        """Devolver ao bot: the beneficiary is told; a supervisor may hand back anyone's chat."""
+        """Devolver ao bot: the beneficiary is told; a supervisor may hand back anyone's chat.
+        False when the chat was not the agent's to hand back.
+        """
         back = await self.conversations.give_back(chat, None if agent.supervisor else agent.login)
         if back:
             await audit.For(agent.actor, channel=chat.channel).record(
                 AuditKind.HANDOFF_RETURNED, chat=chat.chat_id
             )
-            await self.notify(chat, farewell)
+            with contextlib.suppress(ChannelUnavailable):  # handed back all the same
+                await self.notify(chat, farewell)
         return back
 
     async def notify(self, chat: ChatRef, text: str, agent: SignedIn | None = None) -> None:
-        """Write to a chat outside a reply (an agent's message, a notice), transcribed."""
+        """Write to a chat outside a reply (an agent's message, a notice), transcribed once it
+        went out. ChannelUnavailable when the chat's channel is not running here or refused it.
+        """
         channel = self.outbound.get(chat.channel)
         if channel is None:
             raise ChannelUnavailable("Este canal de chat não está ativo neste servidor.")
-        await channel.send(chat.chat_id, Outgoing(text))
+        try:
+            await channel.send(chat.chat_id, Outgoing(text))
+        except Exception as exc:  # the platform refused it or was unreachable
+            logger.warning("message to chat %s not delivered: %s", chat.key, type(exc).__name__)
+            raise ChannelUnavailable(NOT_DELIVERED) from exc
         await self._transcripts.record(chat.channel, chat.chat_id, Direction.OUT, text)
         if agent is not None:
             await audit.For(agent.actor, channel=chat.channel).record(

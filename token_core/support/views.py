@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from token_core import audit
 from token_core.persistence.models import (
     AuditEvent,
     Beneficiary,
@@ -15,7 +15,7 @@ from token_core.persistence.models import (
     Guide,
 )
 from token_core.registry.identity import Mobile, mask_email
-from token_core.vocabulary import CHAT_CHANNELS, GuideStatus
+from token_core.vocabulary import CHAT_CHANNELS, AuditKind, GuideStatus, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +50,23 @@ async def conversations(
 
 async def find_beneficiaries(query: str, limit: int = 50) -> list[Beneficiary]:
     """By carteirinha (dots and spaces ignored), a guide number, or the last 4 phone digits."""
-    text = query.strip()
+    text = query.strip()[:40]
+    if not text:
+        return []
     digits = "".join(c for c in text if c.isdigit())
     found: dict[int, Beneficiary] = {}
     if len(digits) == 4 and len(text) <= 6:
-        for b in await Beneficiary.filter(mobile__endswith=digits).limit(limit):
+        for b in await Beneficiary.filter(mobile__endswith=digits).order_by("id").limit(limit):
             found[b.id] = b
-    card = "".join(c for c in text if c not in " .")
-    for b in await Beneficiary.filter(carteirinha=card):
+    cards = {
+        text,
+        "".join(c for c in text if c not in " ."),
+        "".join(c for c in text if c not in " .-"),
+    }
+    for b in await Beneficiary.filter(carteirinha__in=sorted(cards)):
         found[b.id] = b
-    guide = await Guide.get_or_none(numero=text.upper()).select_related("beneficiary")
-    if guide is not None:
+    numeros = sorted({text, text.upper()})
+    for guide in await Guide.filter(numero__in=numeros).select_related("beneficiary"):
         found[guide.beneficiary.id] = guide.beneficiary
     return sorted(found.values(), key=lambda b: b.carteirinha)[:limit]
 
@@ -80,7 +86,12 @@ async def beneficiary_panel(beneficiary_id: int | None) -> BeneficiaryPanel | No
         for link in await ChatLink.filter(beneficiary_id=ben.id, revoked_at=None).order_by("id")
     ]
     guides = await Guide.filter(beneficiary_id=ben.id).order_by("-created_at").limit(20)
-    events = (await audit.trail(carteirinha=ben.carteirinha))[-30:]
+    events = (
+        await AuditEvent.filter(carteirinha=ben.carteirinha)
+        .exclude(kind=AuditKind.SAB_LOOKUP)
+        .order_by("-id")
+        .limit(30)
+    )
     return BeneficiaryPanel(
         id=ben.id,
         carteirinha=ben.carteirinha,
@@ -92,7 +103,7 @@ async def beneficiary_panel(beneficiary_id: int | None) -> BeneficiaryPanel | No
         default_channel=ben.default_channel.value if ben.default_channel else None,
         chats=chats,
         guides=guides,
-        events=list(reversed(events)),
+        events=list(events),
     )
 
 
@@ -120,3 +131,33 @@ async def awaiting_guides(beneficiary_id: int) -> list[Guide]:
     return await Guide.filter(
         beneficiary_id=beneficiary_id, status=GuideStatus.AWAITING_TOKEN
     ).order_by("created_at", "id")
+
+
+async def guide_locks(numeros: list[str]) -> dict[str, datetime]:
+    """Guides still locked by wrong codes, with the time the lock ends (from the audit trail:
+    the latest lock or unlock of each guide).
+    """
+    if not numeros:
+        return {}
+    rows = await AuditEvent.filter(
+        guide_numero__in=numeros, kind__in=[AuditKind.GUIDE_LOCKED, AuditKind.GUIDE_UNLOCKED]
+    ).order_by("id")
+    latest = {row.guide_numero: row for row in rows if row.guide_numero}
+    now = utc_now()
+    locks: dict[str, datetime] = {}
+    for numero, row in latest.items():
+        until = row.detail.get("locked_until") if row.kind is AuditKind.GUIDE_LOCKED else None
+        if until and datetime.fromisoformat(until) > now:
+            locks[numero] = datetime.fromisoformat(until)
+    return locks
+
+
+async def linking_candidates(beneficiary_id: int, limit: int = 30) -> list[Conversation]:
+    """Recent chats that may be locked out of linking: this person's and unlinked ones."""
+    unlinked = (
+        await Conversation.filter(beneficiary_id__isnull=True)
+        .order_by("-last_at", "-id")
+        .limit(limit)
+    )
+    own = await Conversation.filter(beneficiary_id=beneficiary_id).order_by("-last_at", "-id")
+    return [*own, *unlinked]

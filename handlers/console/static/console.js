@@ -4,6 +4,13 @@
 
 (function () {
   const csrf = document.body.dataset.csrf || "";
+  const list = document.getElementById("conversas");
+  const box = document.getElementById("conversa");
+  let leaving = false; // a form is being submitted: the page is about to change anyway
+
+  document.addEventListener("submit", function (e) {
+    if (!e.defaultPrevented && e.target.id !== "enviar") leaving = true;
+  });
 
   function text(tag, value, className) {
     const el = document.createElement(tag);
@@ -12,85 +19,162 @@
     return el;
   }
 
-  function hhmm(iso) {
+  function when(iso) { // Brasília time, as the server renders it
     if (!iso) return "";
-    const d = new Date(iso);
-    return d.toLocaleString("pt-BR", { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" });
+    return new Date(iso).toLocaleString("pt-BR", {
+      timeZone: "America/Sao_Paulo", day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit",
+    }).replace(",", "");
   }
 
+  function stateText(c) {
+    return c.estado + (c.agente ? " (" + c.agente + ")" : "");
+  }
+
+  function live(on, message) {
+    const badge = document.getElementById("ao-vivo");
+    document.body.dataset.aoVivo = on ? "sim" : "nao";
+    if (badge) {
+      badge.textContent = message;
+      badge.classList.toggle("desligado", !on);
+    }
+  }
+
+  // — the list ——————————————————————————————————————————————————————————————————————————
   function updateList(c) {
-    const table = document.getElementById("conversas");
-    if (!table) return;
-    const filter = table.dataset.estado;
     const key = c.canal + ":" + c.chat;
-    let row = table.querySelector('tr[data-chave="' + CSS.escape(key) + '"]');
-    if (filter && c.estado !== filter) {
+    let row = list.querySelector('tr[data-chave="' + CSS.escape(key) + '"]');
+    if (list.dataset.estado && c.estado !== list.dataset.estado) {
       if (row) row.remove();
       return;
     }
-    if (table.dataset.q && !row) return; // a search shows only what it found
-    if (!row) {
+    if (list.dataset.q && !row) return; // a search shows only what it found
+    const isNew = !row;
+    if (isNew) {
       row = document.createElement("tr");
       row.dataset.chave = key;
       const link = document.createElement("a");
       link.href = "/atendimento/conversas/" + encodeURIComponent(c.canal) + "/" + encodeURIComponent(c.chat);
-      const who = document.createElement("td");
+      const who = text("td", "", "quem");
       who.appendChild(link);
-      row.append(text("td", c.canal), who, text("td", "", "ultima"), text("td", "", "quando"),
+      row.append(text("td", "", "canal"), who, text("td", "", "ultima"), text("td", "", "quando"),
         text("td", "", "estado"), text("td", "", "fraude"));
     }
+    const moved = isNew || row.dataset.em !== (c.ultima_em || "");
+    row.dataset.em = c.ultima_em || "";
+    row.querySelector(".canal").textContent = c.canal_nome || c.canal;
     row.querySelector("a").textContent = (c.beneficiario || "não vinculado") + (c.carteirinha ? " · " + c.carteirinha : "");
     row.querySelector(".ultima").textContent = c.ultima || "";
-    row.querySelector(".quando").textContent = hhmm(c.ultima_em);
-    row.querySelector(".estado").textContent = c.estado + (c.agente ? " (" + c.agente + ")" : "");
+    row.querySelector(".quando").textContent = c.quando || "";
+    row.querySelector(".estado").textContent = stateText(c);
     row.querySelector(".fraude").textContent = c.fraude ? "⚠ fraude" : "";
     row.className = "estado-" + c.estado.replace(/ /g, "-");
-    table.tBodies[0].prepend(row);
+    if (moved) list.tBodies[0].prepend(row); // newest message first, as the server orders it
     const empty = document.querySelector(".vazio");
-    if (empty) empty.remove();
+    if (empty) empty.hidden = true;
   }
 
-  function updateConversation(kind, data) {
-    const box = document.getElementById("conversa");
-    if (!box || box.dataset.chave !== data.canal + ":" + data.chat) return;
-    if (kind === "mensagem") {
-      const li = text("li", " " + data.texto, data.direcao);
-      li.prepend(text("time", hhmm(data.em)));
-      document.getElementById("mensagens").appendChild(li);
-      li.scrollIntoView({ block: "end" });
-    } else {
-      const state = document.getElementById("estado");
-      const shown = data.estado + (data.agente ? " (" + data.agente + ")" : "");
-      if (state.textContent !== shown) {
-        const wasAgent = state.textContent.startsWith("em atendimento");
-        state.textContent = shown;
-        // The buttons depend on who holds the chat: reload when that changes.
-        if (wasAgent !== (data.estado === "em atendimento")) window.location.reload();
-      }
+  // — one conversation ——————————————————————————————————————————————————————————————————
+  function turnOf(c) {
+    if (c.estado !== "em atendimento") return "livre";
+    return c.agente === box.dataset.eu ? "minha" : "outro";
+  }
+
+  function updateConversation(c) {
+    document.getElementById("estado").textContent = stateText(c);
+    document.getElementById("fraude").hidden = !c.fraude;
+    // Who may write changed (taken, handed back, expired): the buttons come from the server.
+    if (turnOf(c) !== box.dataset.vez && !leaving) window.location.reload();
+  }
+
+  function addLine(m) {
+    const lines = document.getElementById("mensagens");
+    if (lines.querySelector('li[data-id="' + CSS.escape(String(m.id)) + '"]')) return;
+    const li = text("li", " " + m.texto, m.direcao);
+    li.dataset.id = m.id;
+    li.prepend(text("time", when(m.em)));
+    lines.appendChild(li);
+    li.scrollIntoView({ block: "end" });
+  }
+
+  // — the stream ————————————————————————————————————————————————————————————————————————
+  function connect() {
+    let url = "/atendimento/eventos";
+    if (box) {
+      url += "?conversa=" + encodeURIComponent(box.dataset.canal + ":" + box.dataset.chat) +
+        "&desde=" + encodeURIComponent(box.dataset.ultimo || "0");
     }
-  }
-
-  if (document.getElementById("conversas") || document.getElementById("conversa")) {
-    const source = new EventSource("/atendimento/eventos");
-    source.addEventListener("conversa", (e) => {
-      const data = JSON.parse(e.data);
-      updateList(data);
-      updateConversation("conversa", data);
+    const source = new EventSource(url);
+    let dropped = false;
+    source.addEventListener("open", function () {
+      if (dropped && list && !leaving) {
+        window.location.reload(); // the list may have missed changes while away
+        return;
+      }
+      live(true, "ao vivo");
     });
-    source.addEventListener("mensagem", (e) => updateConversation("mensagem", JSON.parse(e.data)));
+    source.addEventListener("error", function () {
+      dropped = true;
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (session over, server error): the page itself says what to do next.
+        live(false, "desconectado — recarregando…");
+        window.setTimeout(function () { window.location.reload(); }, 3000);
+      } else {
+        live(false, "reconectando…");
+      }
+    });
+    source.addEventListener("sessao", function () {
+      source.close();
+      window.location.assign("/atendimento/entrar");
+    });
+    source.addEventListener("conversa", function (e) {
+      const c = JSON.parse(e.data);
+      if (list) updateList(c);
+      if (box && c.canal === box.dataset.canal && c.chat === box.dataset.chat) updateConversation(c);
+    });
+    source.addEventListener("mensagem", function (e) {
+      if (box) addLine(JSON.parse(e.data));
+    });
+    window.addEventListener("pagehide", function () { source.close(); });
   }
 
+  if (list || box) connect();
+  const last = document.querySelector("#mensagens li:last-child");
+  if (last) last.scrollIntoView({ block: "end" });
+
+  // — Enviar without leaving the page ———————————————————————————————————————————————————
   const send = document.getElementById("enviar");
   if (send) {
-    send.addEventListener("submit", async (e) => {
+    send.addEventListener("submit", async function (e) {
       e.preventDefault();
       const field = document.getElementById("mensagem");
-      const body = new URLSearchParams({ mensagem: field.value, csrf: csrf });
-      const answer = await fetch(send.action, {
-        method: "POST", body: body, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin",
-      });
-      if (answer.ok) field.value = "";
-      else window.location.reload();
+      const problem = document.getElementById("envio-erro");
+      const button = send.querySelector("button");
+      button.disabled = true;
+      try {
+        const answer = await fetch(send.action, {
+          method: "POST",
+          body: new URLSearchParams({ mensagem: field.value, csrf: csrf }),
+          headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
+          credentials: "same-origin",
+        });
+        if (answer.status === 401) {
+          window.location.assign("/atendimento/entrar");
+          return;
+        }
+        const body = await answer.json().catch(function () { return {}; });
+        problem.hidden = answer.ok;
+        if (answer.ok) {
+          field.value = "";
+        } else {
+          problem.textContent = body.mensagem || "Não foi possível enviar. Recarregue a página.";
+        }
+      } catch (err) {
+        problem.hidden = false;
+        problem.textContent = "Sem conexão com o servidor. Tente de novo.";
+      } finally {
+        button.disabled = false;
+        field.focus();
+      }
     });
   }
 })();
