@@ -28,6 +28,11 @@ class Beneficiary(Model):
     name = fields.CharField(max_length=200)
     mobile = fields.CharField(max_length=16, null=True)
     email = fields.CharField(max_length=254, null=True)
+    # Where each contact came from: "registry" (the operator's import), "flow" (first contact
+    # typed by the dentist system and proven), "sab" (changed by support). A registry import
+    # with an empty cell does not erase a contact that did not come from the registry.
+    mobile_source = fields.CharField(max_length=10, null=True)
+    email_source = fields.CharField(max_length=10, null=True)
     active = fields.BooleanField(default=True)
     default_channel = fields.CharEnumField(Channel, max_length=10, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -113,6 +118,10 @@ class ApiClient(Model):
 
     id = fields.IntField(primary_key=True)
     client_id = fields.CharField(max_length=64, unique=True)
+    # "dentista" (the dentist system: guides, codes by channel, validation; never receives a
+    # code) or "app" (the operator's app backend: receives a code for its logged-in beneficiary,
+    # cannot validate or register guides).
+    role = fields.CharField(max_length=10, default="dentista")
     secret_current = fields.TextField()
     secret_previous = fields.TextField(null=True)
     active = fields.BooleanField(default=True)
