@@ -1,6 +1,6 @@
 """Inbound chat updates survive the worker that took them: a worker killed (SIGKILL) right after
-answering Telegram's webhook 200 loses nothing, and a code card is deleted on time although
-the worker that sent it is gone. PostgreSQL + Redis, real `odontoken serve` processes.
+answering a Telegram or WhatsApp webhook 200 loses nothing, and a code card is deleted on time
+although the worker that sent it is gone. PostgreSQL + Redis, real `odontoken serve` processes.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from redis.asyncio import Redis
 from tests.conftest import World
 from tests.e2e.test_telegram import SECRET, TOKEN
 from tests.peers.base import free_port
+from tests.peers.graph_api import GraphApi
 from tests.peers.telegram_api import TelegramApi
 from tests.support import backends, refs
+from tests.support.chat_drivers import whatsapp_settings
 from tests.support.waiting import wait_until
-from token_core.registry.identity import Cpf
+from token_core.registry.identity import Cpf, Mobile
 
 pytestmark = pytest.mark.production
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,4 +140,33 @@ async def test_a_code_card_is_deleted_on_time_after_the_worker_that_sent_it_was_
         assert key not in peer.deleted
         async with serve(env, tmp_path / "b"):
             await wait_until(lambda: key in peer.deleted, within=30)
+    await backends.redis_cleanup(prefix)
+
+
+async def test_a_whatsapp_message_acknowledged_by_a_killed_worker_is_answered_by_another(
+    database: str, tmp_path: Path
+) -> None:
+    prefix = backends.redis_prefix()
+    async with GraphApi() as graph, TelegramApi(token=TOKEN) as telegram:
+        settings = whatsapp_settings(graph)
+        wa_env = {f"ODONTOKEN_WHATSAPP__{k.upper()}": str(v) for k, v in settings.items()}
+        base = environment(database, prefix, telegram) | wa_env
+        who = Mobile.parse(refs.mobile()).e164[1:]
+        body, headers = graph.signed(graph.payload(graph.text(who, "oi")))
+        async with serve(base | {"ODONTOKEN_CHAT__CONSUME": "false"}, tmp_path / "a") as (
+            first,
+            pid,
+        ):
+            async with aiohttp.ClientSession() as session:
+                async with session.post(
+                    f"{first}/webhooks/whatsapp",
+                    data=body,
+                    headers={**headers, "Content-Type": "application/json"},
+                ) as answer:
+                    assert answer.status == 200
+            os.kill(pid, signal.SIGKILL)
+        assert graph.to(who) == []
+        async with serve(base, tmp_path / "b"):
+            answered = await wait_until(lambda: graph.texts_to(who), within=15)
+        assert answered[0].startswith("Olá")
     await backends.redis_cleanup(prefix)
