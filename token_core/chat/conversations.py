@@ -69,16 +69,27 @@ class Conversations:
         self, chat: ChatRef, beneficiary_id: int | None, masked_text: str, at: datetime
     ) -> None:
         """Record the chat's latest (already masked) message; a closed chat that speaks again is
-        the bot's again.
+        the bot's again. One read and one write; the live summary is built from what is in hand.
         """
-        state = await self._ensure(chat, beneficiary_id)
+        row = await Conversation.get_or_none(
+            channel=chat.channel, chat_id=chat.chat_id
+        ).select_related("beneficiary")
+        if row is None:
+            await self._ensure(chat, beneficiary_id)
+            row = await self.get(chat)
+            assert row is not None
         changes: dict[str, Any] = {"last_at": at, "last_text": masked_text[:200]}
-        if beneficiary_id is not None:
+        if beneficiary_id is not None and row.beneficiary_id != beneficiary_id:  # type: ignore[attr-defined]
             changes["beneficiary_id"] = beneficiary_id
-        if state == _CLOSED:
+        if row.state == _CLOSED:
             changes["state"] = _BOT
-        await Conversation.filter(channel=chat.channel, chat_id=chat.chat_id).update(**changes)
-        await self._publish(chat)
+        await Conversation.filter(id=row.id).update(**changes)
+        if "beneficiary_id" in changes:
+            await self._publish(chat)  # the beneficiary changed: read it for the summary
+            return
+        for name, value in changes.items():
+            setattr(row, name, value)
+        await self._store.publish(LIVE_TOPIC, json.dumps(summary(row), ensure_ascii=False))
 
     async def request_human(
         self, chat: ChatRef, beneficiary_id: int | None, *, fraud: bool = False

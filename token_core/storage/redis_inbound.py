@@ -40,15 +40,33 @@ redis.call('XADD', KEYS[1], '*', 'chat', ARGV[3], 'channel', ARGV[4], 'seq', seq
 return {'queued', seq}
 """
 
-# KEYS: done, capped, seq. ARGV: seq handled. Marks the chat's entry `seq` handled.
-_DONE = """
-local done = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > done then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', 604800000)
+# KEYS: lock, done, stream. ARGV: owner, lock ms, seq, group, entry id.
+# 'go' (lock taken: handle it), 'gap' (an earlier update is still out), 'busy' (another worker
+# holds the chat), or 'stale' (already handled: acknowledged and dropped here).
+_CLAIM = """
+local done = tonumber(redis.call('GET', KEYS[2]) or '0')
+local seq = tonumber(ARGV[3])
+if seq <= done then
+  redis.call('XACK', KEYS[3], ARGV[4], ARGV[5])
+  redis.call('XDEL', KEYS[3], ARGV[5])
+  return 'stale'
 end
+if seq > done + 1 then return 'gap' end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 'busy' end
+return 'go'
+"""
+
+# KEYS: done, capped, seq, lock, stream. ARGV: seq, owner, group, entry id.
+# The chat's entry `seq` is handled: mark it, acknowledge and drop it, release the chat.
+_FINISH = """
+local done = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > done then redis.call('SET', KEYS[1], ARGV[1], 'PX', 604800000) end
 if tonumber(redis.call('GET', KEYS[3]) or '0') <= tonumber(ARGV[1]) then
   redis.call('DEL', KEYS[2])
 end
+redis.call('XACK', KEYS[5], ARGV[3], ARGV[4])
+redis.call('XDEL', KEYS[5], ARGV[4])
+if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
 return 1
 """
 
@@ -71,7 +89,8 @@ class RedisInbound:
         self._seen_ms = int(seen_seconds * 1000)
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._push = client.register_script(_PUSH)
-        self._done = client.register_script(_DONE)
+        self._claim = client.register_script(_CLAIM)
+        self._finish = client.register_script(_FINISH)
 
     def _chat_key(self, kind: str, chat: str) -> str:
         return f"{self._tag}:{kind}:{chat}"
@@ -164,41 +183,44 @@ class RedisInbound:
     async def _handle_entry(
         self, chat: str, entry_id: str, fields: dict[str, str], handle: Handler
     ) -> bool:
-        """Handle the entry if it is the chat's next one; True once it is dealt with."""
+        """Handle the entry if it is the chat's next one; True once it is dealt with. Two
+        round trips per update: one script to claim it, one to finish it.
+        """
         seq = int(fields["seq"])
         lock = self._chat_key("lock", chat)
-        if not await self._redis.set(lock, self.consumer, nx=True, px=60_000):
-            return False
-        try:
-            done = int(await self._redis.get(self._chat_key("done", chat)) or 0)
-            if seq > done + 1:
-                return False
-            if seq == done + 1:
-                update = InboundUpdate(
-                    Channel(fields["channel"]),
-                    chat.split(":", 1)[1],
-                    fields["update"],
-                    fields["payload"],
-                )
-                try:
-                    await handle(update)
-                except Exception:
-                    logger.exception("inbound update %s of chat %s failed", entry_id, chat)
-                await self._done(
-                    keys=[
-                        self._chat_key("done", chat),
-                        self._chat_key("capped", chat),
-                        self._chat_key("seq", chat),
-                    ],
-                    args=[seq],
-                )
-            await self._redis.xack(self._stream, GROUP, entry_id)
-            await self._redis.xdel(self._stream, entry_id)
+        verdict = await self._claim(
+            keys=[lock, self._chat_key("done", chat), self._stream],
+            args=[self.consumer, 60_000, seq, GROUP, entry_id],
+        )
+        if verdict == "stale":
             return True
-        finally:
+        if verdict != "go":
+            return False
+        update = InboundUpdate(
+            Channel(fields["channel"]), chat.split(":", 1)[1], fields["update"], fields["payload"]
+        )
+        try:
+            await handle(update)
+        except asyncio.CancelledError:
+            # Stopped mid-way (shutdown): not handled, so not acknowledged; another worker (or
+            # this one, restarted) takes it over. Free the chat now rather than in a minute.
             with contextlib.suppress(RedisError):
                 if await self._redis.get(lock) == self.consumer:
                     await self._redis.delete(lock)
+            raise
+        except Exception:
+            logger.exception("inbound update %s of chat %s failed", entry_id, chat)
+        await self._finish(
+            keys=[
+                self._chat_key("done", chat),
+                self._chat_key("capped", chat),
+                self._chat_key("seq", chat),
+                lock,
+                self._stream,
+            ],
+            args=[seq, self.consumer, GROUP, entry_id],
+        )
+        return True
 
     async def close(self) -> None:
         pass
