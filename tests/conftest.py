@@ -14,6 +14,7 @@ import pytest
 from bot.composition import Services, assemble
 from tests.support import backends, refs
 from tests.support.clock import Elapse, FakeClock, elapse_for
+from tests.support.redis_cluster import redis_cluster
 from token_core.codes.policy import TokenPolicy
 from token_core.guides.service import GuideDraft
 from token_core.keyring import Keyring
@@ -130,3 +131,10 @@ class World:
 @pytest.fixture
 def world(services: Services, keyring: Keyring) -> World:
     return World(services, keyring)
+
+
+@pytest.fixture(scope="session")
+async def cluster_url() -> AsyncIterator[str]:
+    """A three-node Redis Cluster for this run (started on first use, stopped at the end)."""
+    async with redis_cluster() as url:
+        yield url

@@ -17,6 +17,7 @@ from tests.support.waiting import wait_until
 from token_core.chat.inbound import InboundQueue, InboundUpdate, Pushed
 from token_core.storage.memory_inbound import InProcessInbound
 from token_core.storage.redis_inbound import RedisInbound
+from token_core.storage.redis_store import RedisStore
 from token_core.vocabulary import Channel
 
 TG = Channel.TELEGRAM
@@ -33,18 +34,22 @@ async def redis_client() -> AsyncIterator[tuple[Redis, str]]:
         await backends.redis_cleanup(prefix)
 
 
-@pytest.fixture(params=["in-process", "redis"])
+@pytest.fixture(params=["in-process", "redis", "redis-cluster"])
 async def make_queue(
-    request: pytest.FixtureRequest, redis_client: tuple[Redis, str]
-) -> Callable[..., InboundQueue]:
+    request: pytest.FixtureRequest, redis_client: tuple[Redis, str], cluster_url: str
+) -> AsyncIterator[Callable[..., InboundQueue]]:
     client, prefix = redis_client
+    cluster = RedisStore.from_url(cluster_url, backends.redis_prefix())
 
     def make(cap: int = 50, claim_after: float = 30, consumer: str | None = None) -> InboundQueue:
         if request.param == "in-process":
             return InProcessInbound(cap)
+        if request.param == "redis-cluster":
+            return cluster.inbound(cap, claim_after)
         return RedisInbound(client, prefix, cap, claim_after, consumer=consumer)
 
-    return make
+    yield make
+    await cluster.close()
 
 
 def update(chat: str, n: int, uid: str | None = None) -> InboundUpdate:

@@ -12,12 +12,20 @@ import pytest
 from tests.support import backends, refs
 from token_core.storage.memory import InProcessStore
 from token_core.storage.ports import EphemeralStore
+from token_core.storage.redis_store import RedisStore
 
 
-@pytest.fixture(params=["in-process", "redis"])
-async def any_store(request: pytest.FixtureRequest) -> AsyncIterator[EphemeralStore]:
+@pytest.fixture(params=["in-process", "redis", "redis-cluster"])
+async def any_store(
+    request: pytest.FixtureRequest, cluster_url: str
+) -> AsyncIterator[EphemeralStore]:
     if request.param == "in-process":
         yield InProcessStore()
+        return
+    if request.param == "redis-cluster":
+        cluster = RedisStore.from_url(cluster_url, backends.redis_prefix())
+        yield cluster
+        await cluster.close()
         return
     async with backends.redis_store() as store:
         yield store

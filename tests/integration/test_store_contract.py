@@ -24,12 +24,18 @@ POLICY = AttemptPolicy(
 )
 
 
-@pytest.fixture(params=["in-process", "redis"])
+@pytest.fixture(params=["in-process", "redis", "redis-cluster"])
 async def any_store(
-    request: pytest.FixtureRequest, clock: FakeClock
+    request: pytest.FixtureRequest, clock: FakeClock, cluster_url: str
 ) -> AsyncIterator[EphemeralStore]:
     if request.param == "in-process":
         yield InProcessStore(clock=clock)
+        return
+    if request.param == "redis-cluster":
+        cluster = RedisStore.from_url(cluster_url, backends.redis_prefix())
+        await cluster.ping()
+        yield cluster
+        await cluster.close()
         return
     async with backends.redis_store() as store:
         yield store
@@ -47,7 +53,7 @@ async def until_subscribed(store: EphemeralStore, topic: str) -> None:
     the subscriber's first step, which one turn of the event loop runs.
     """
     if isinstance(store, RedisStore):
-        await wait_until(lambda: backends.redis_has_subscribers(f"{store.prefix}*:{topic}"))
+        await wait_until(lambda: store.has_subscribers(f"{store.prefix}kv:topic:{topic}"))
     else:
         await asyncio.sleep(0)
 

@@ -1,7 +1,7 @@
 """A second OS process that validates one code many times at once against shared
 PostgreSQL + Redis. Reads the code from stdin, prints the statuses as JSON.
 
-Usage: python -m tests.support.validate_worker DB_URL REDIS_PREFIX GUIDE COUNT START_AT
+Usage: python -m tests.support.validate_worker DB_URL REDIS_PREFIX GUIDE COUNT START_AT [REDIS_URL]
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from token_core.storage.redis_store import RedisStore
 from token_core.vocabulary import Channel
 
 
-async def main(db_url: str, prefix: str, guide: str, count: int, start_at: float) -> None:
+async def main(
+    db_url: str, prefix: str, guide: str, count: int, start_at: float, redis_url: str
+) -> None:
     code = sys.stdin.readline().strip()
     await open_database(db_url)
-    store = RedisStore.from_url(REDIS_URL, prefix)
+    store = RedisStore.from_url(redis_url, prefix)
     try:
         services = assemble(store, Keyring(TEST_PEPPER.encode()), TokenPolicy())
         await store.ping()
@@ -42,4 +44,5 @@ async def main(db_url: str, prefix: str, guide: str, count: int, start_at: float
 
 if __name__ == "__main__":
     url, redis_prefix, numero, n, start = sys.argv[1:6]
-    asyncio.run(main(url, redis_prefix, numero, int(n), float(start)))
+    redis_url = sys.argv[6] if len(sys.argv) > 6 else REDIS_URL
+    asyncio.run(main(url, redis_prefix, numero, int(n), float(start), redis_url))

@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import RedisError, ResponseError
 
 from token_core.chat.inbound import Handler, InboundUpdate, Pushed
@@ -24,7 +24,8 @@ from token_core.vocabulary import Channel
 logger = logging.getLogger(__name__)
 GROUP = "workers"
 
-# KEYS: stream, seq, done, seen, capped. ARGV: cap, seen ms, chat, channel, update id, payload.
+# KEYS: stream, seq, done, seen, capped. ARGV: cap, seen ms, chat, channel, update id, payload,
+# request id (of the webhook call that queued it, for the log lines of its handling).
 _PUSH = """
 if not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[2]) then return {'duplicate', 0} end
 local done = tonumber(redis.call('GET', KEYS[3]) or '0')
@@ -36,7 +37,7 @@ end
 seq = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], 604800000)
 redis.call('XADD', KEYS[1], '*', 'chat', ARGV[3], 'channel', ARGV[4], 'seq', seq,
-           'update', ARGV[5], 'payload', ARGV[6])
+           'update', ARGV[5], 'payload', ARGV[6], 'rid', ARGV[7])
 return {'queued', seq}
 """
 
@@ -74,7 +75,7 @@ return 1
 class RedisInbound:
     def __init__(
         self,
-        client: Redis,
+        client: Redis | RedisCluster,
         prefix: str,
         backlog_cap: int = 50,
         claim_after_seconds: float = 30.0,
@@ -112,6 +113,7 @@ class RedisInbound:
                 update.channel.value,
                 update.update_id,
                 update.payload,
+                update.request_id,
             ],
         )
         return Pushed(str(status))
@@ -197,7 +199,11 @@ class RedisInbound:
         if verdict != "go":
             return False
         update = InboundUpdate(
-            Channel(fields["channel"]), chat.split(":", 1)[1], fields["update"], fields["payload"]
+            Channel(fields["channel"]),
+            chat.split(":", 1)[1],
+            fields["update"],
+            fields["payload"],
+            fields.get("rid", ""),
         )
         try:
             await handle(update)

@@ -6,8 +6,9 @@ HMACs under a server-side key, which an attacker can neither choose nor learn fr
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -23,7 +24,8 @@ from token_core.codes.single_use import (
 from token_core.storage.keys import Keys
 from token_core.storage.redis_inbound import RedisInbound
 
-# KEYS: lock, guide failures, beneficiary failures, then (code, known, used) per candidate.
+# KEYS: lock, guide failures, beneficiary failures (the calling client's), then (code, known,
+#       used) per candidate.
 # ARGV: candidates, max failures, lock ms, beneficiary max, beneficiary window ms, memory ms,
 #       the guide, the spent marker ("guide\nattempt"), then the digest of each candidate.
 _ATTEMPT = """
@@ -112,10 +114,29 @@ if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
 return due
 """
 
+# KEYS: guide lock, guide failures. 1 when the guide was locked.
+_UNLOCK = """
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+return existed
+"""
+
+# KEYS: counter. The count and its time to live in ms, read together.
+_COUNT_TTL = """
+return {redis.call('GET', KEYS[1]) or '0', redis.call('PTTL', KEYS[1])}
+"""
+
 # KEYS: key. ARGV: expected value.
 _DELETE_IF = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+
+# KEYS: counter. Takes back one count of `_HIT`, never below zero, keeping the expiry.
+_REFUND = """
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('SET', KEYS[1], n - 1, 'KEEPTTL') end
+return n
 """
 
 # KEYS: counter. ARGV: limit, window ms. Returns 0 when allowed, else ms until allowed.
@@ -127,6 +148,37 @@ return 0
 """
 
 
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+
+
+def _cluster_client(url: str, max_connections: int, timeout_seconds: float) -> RedisCluster:
+    """A Redis Cluster client for `redis+cluster://host:port` (any node; the others are found).
+    Every key of one beneficiary, and every key of the inbound queue, shares a hash tag, so each
+    script touches a single slot.
+    """
+    plain = "redis" + url.split("+cluster", 1)[1]
+    return RedisCluster.from_url(
+        plain,
+        decode_responses=True,
+        socket_timeout=timeout_seconds,
+        socket_connect_timeout=timeout_seconds,
+        max_connections=max_connections,
+        retry=Retry(
+            ExponentialWithJitterBackoff(base=0.05, cap=0.5),
+            3,
+            supported_errors=(RedisConnectionError,),
+        ),
+    )
+
+
+def _numsub_total(answer: Any) -> int:
+    """Subscribers counted by a PUBSUB NUMSUB answer ([(channel, n), …] or a flat list)."""
+    items = list(answer or [])
+    if items and isinstance(items[0], (list, tuple)):
+        return sum(int(n) for _channel, n in items)
+    return sum(int(n) for n in items[1::2])
+
+
 def _ms(seconds: float) -> int:
     return max(int(seconds * 1000), 1)
 
@@ -134,7 +186,7 @@ def _ms(seconds: float) -> int:
 class RedisStore:
     """Keys live under `prefix`; every key odontoken writes has an expiry."""
 
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: Redis | RedisCluster, prefix: str) -> None:
         self._redis = client
         self.prefix = prefix
         self._keys = Keys(prefix)
@@ -145,7 +197,10 @@ class RedisStore:
         self._delete_if = client.register_script(_DELETE_IF)
         self._set_if_absent = client.register_script(_SET_IF_ABSENT)
         self._take_due = client.register_script(_TAKE_DUE)
+        self._unlock = client.register_script(_UNLOCK)
+        self._count_ttl = client.register_script(_COUNT_TTL)
         self._hit = client.register_script(_HIT)
+        self._refund = client.register_script(_REFUND)
 
     @classmethod
     def from_url(
@@ -168,6 +223,8 @@ class RedisStore:
           NOT sent again: it may still run. The caller sees an outage (503) and retries the
           whole request, which the single-use rule makes safe.
         """
+        if url.startswith(CLUSTER_SCHEMES):
+            return cls(_cluster_client(url, max_connections, timeout_seconds), prefix)
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=max_connections,
@@ -185,9 +242,12 @@ class RedisStore:
         return cls(Redis.from_pool(pool), prefix)  # the client owns (and closes) the pool
 
     async def persists(self) -> bool:
-        """Whether Redis writes every change to its append-only file (`appendonly yes`)."""
-        info = await self._redis.info("persistence")
-        return bool(int(info.get("aof_enabled", 0)))
+        """Whether Redis writes every change to its append-only file (`appendonly yes`); on a
+        cluster, whether every node does.
+        """
+        info: dict[str, Any] = await self._redis.info("persistence")
+        nodes = [v for v in info.values() if isinstance(v, dict)] or [info]
+        return all(int(node.get("aof_enabled", 0)) for node in nodes)
 
     async def ping(self) -> None:
         await self._redis.ping()
@@ -222,13 +282,18 @@ class RedisStore:
         return bool(result)
 
     async def attempt(
-        self, guide: str, candidates: list[Candidate], policy: AttemptPolicy, attempt_id: str = ""
+        self,
+        guide: str,
+        candidates: list[Candidate],
+        policy: AttemptPolicy,
+        attempt_id: str = "",
+        client: str = "",
     ) -> AttemptOutcome:
         beneficiary = candidates[0].scope.beneficiary
         keys = [
             self._keys.guide_lock(beneficiary, guide),
             self._keys.guide_failures(beneficiary, guide),
-            self._keys.beneficiary_failures(beneficiary),
+            self._keys.beneficiary_failures(beneficiary, client),
         ]
         for cand in candidates:
             keys += [
@@ -269,11 +334,8 @@ class RedisStore:
 
     async def unlock_guide(self, beneficiary: str, guide: str) -> bool:
         lock = self._keys.guide_lock(beneficiary, guide)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.exists(lock)
-            pipe.delete(lock, self._keys.guide_failures(beneficiary, guide))
-            existed, _ = await pipe.execute()
-        return bool(existed)
+        failures = self._keys.guide_failures(beneficiary, guide)
+        return bool(await self._unlock(keys=[lock, failures]))
 
     async def hit(self, key: str, limit: int, window: float) -> float | None:
         wait_ms = int(
@@ -281,12 +343,12 @@ class RedisStore:
         )
         return wait_ms / 1000 if wait_ms else None
 
+    async def refund(self, key: str) -> None:
+        await self._refund(keys=[self._keys.plain(f"rate:{key}")])
+
     async def blocked(self, key: str, limit: int) -> float | None:
         full = self._keys.plain(f"rate:{key}")
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(full)
-            pipe.pttl(full)
-            count, ttl_ms = await pipe.execute()
+        count, ttl_ms = await self._count_ttl(keys=[full])
         if int(count or 0) >= limit:
             return max(int(ttl_ms), 1) / 1000
         return None
@@ -297,6 +359,16 @@ class RedisStore:
 
     async def publish(self, topic: str, message: str) -> None:
         await self._redis.publish(self._keys.plain(f"topic:{topic}"), message)
+
+    async def has_subscribers(self, channel: str) -> bool:
+        """Whether some client listens on `channel` (on a cluster, on any node)."""
+        if isinstance(self._redis, RedisCluster):
+            for node in self._redis.get_nodes():
+                answer = await self._redis.pubsub_numsub(channel, target_nodes=node)
+                if _numsub_total(answer) > 0:
+                    return True
+            return False
+        return _numsub_total(await self._redis.pubsub_numsub(channel)) > 0
 
     async def subscribe(self, topic: str) -> AsyncIterator[str]:
         async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
