@@ -1,5 +1,5 @@
-"""Helpers for bench/chat.py: the Bot API peer with arrival times, the two load shapes (closed
-loop and paced open loop), seeding linked chats, subprocesses and a py-spy summary.
+"""Helpers for bench/chat.py: the reply clock a peer keeps, the Bot API peer with it, the two
+load shapes (closed loop and paced open loop) and seeding linked Telegram chats.
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ import json
 import math
 import os
 import random
-import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import aiohttp
 
@@ -28,36 +27,66 @@ from token_core.keyring import Keyring
 from token_core.persistence.models import ChatLink
 from token_core.vocabulary import Channel
 
-ROOT = Path(__file__).resolve().parent.parent
-Sends = list[tuple[int, bytes]]  # (chat id, update JSON)
+Key = int | str  # whom a reply goes to at the peer: a Telegram chat id, a WhatsApp wa_id
 _chat_ids = itertools.count(random.randrange(10**9, 2 * 10**9))
+_NONE: dict[str, str] = {}
+
+
+class Send(NamedTuple):
+    """One webhook POST and the reply it awaits."""
+
+    key: Key  # whom the reply goes to
+    body: bytes
+    headers: dict[str, str]  # this POST's own, beside the load's
+    messages: int = 1  # the reply is complete with this many messages
+
+
+Sends = list[Send]
+
+
+class Replies:
+    """Kept by a peer: `expect(key)` gives a future of when the reply to that chat arrived
+    (perf_counter, this process) and its last message's text; a reply of `messages` messages
+    has arrived with the last of them, or at once when one of them is the dialogue's error."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[Key, tuple[asyncio.Future[tuple[float, str]], list[int]]] = {}
+
+    def expect(self, key: Key, messages: int = 1) -> asyncio.Future[tuple[float, str]]:
+        reply = asyncio.get_running_loop().create_future()
+        self._waiting[key] = (reply, [messages])
+        return reply
+
+    def forget(self, key: Key) -> None:
+        self._waiting.pop(key, None)
+
+    def arrived(self, key: Key, text: str) -> None:
+        """The peer took a message to `key` reading `text`."""
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            return
+        reply, left = waiting
+        left[0] -= 1
+        if left[0] <= 0 or text == texts.ERROR:
+            del self._waiting[key]
+            if not reply.done():
+                reply.set_result((time.perf_counter(), text))
 
 
 class TimedTelegramApi(TelegramApi):
-    """The Bot API peer; `expect(chat_id)` gives a future of when the next reply to that chat
-    arrived (perf_counter, this process) and its text."""
+    """The Bot API peer; `replies` times every sendMessage."""
 
     def __init__(self, token: str) -> None:
         super().__init__(token)
-        self._waiting: dict[int, asyncio.Future[tuple[float, str]]] = {}
-
-    def expect(self, chat_id: int) -> asyncio.Future[tuple[float, str]]:
-        reply = asyncio.get_running_loop().create_future()
-        self._waiting[chat_id] = reply
-        return reply
-
-    def forget(self, chat_id: int) -> None:
-        self._waiting.pop(chat_id, None)
+        self.replies = Replies()
 
     async def _sendMessage(self, p: Params) -> Params:
         message = await super()._sendMessage(p)
-        reply = self._waiting.pop(message["chat"]["id"], None)
-        if reply is not None and not reply.done():
-            reply.set_result((time.perf_counter(), message["text"]))
+        self.replies.arrived(message["chat"]["id"], message["text"])
         return message
 
     def sends(self, chats: list[int], text: str) -> Sends:
-        return [(c, json.dumps(self.text_update(c, c, text)).encode()) for c in chats]
+        return [Send(c, json.dumps(self.text_update(c, c, text)).encode(), _NONE) for c in chats]
 
 
 def new_chats(count: int) -> list[int]:
@@ -102,10 +131,9 @@ class Run:
 class Load:
     """Posts updates to one server's webhook and waits for each reply at the peer."""
 
-    def __init__(self, peer: TimedTelegramApi, url: str, secret: str, timeout: float) -> None:
+    def __init__(self, peer: Replies, url: str, headers: dict[str, str], timeout: float) -> None:
         self.peer, self.url, self.timeout = peer, url, timeout
-        self.headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
-        self.headers["Content-Type"] = "application/json"
+        self.headers = {"Content-Type": "application/json", **headers}
         self.pid = 0  # the server's, for its CPU time
 
     async def closed(self, name: str, sends: Sends, concurrency: int) -> Run:
@@ -113,8 +141,8 @@ class Load:
         left = iter(sends)
 
         async def worker(session: aiohttp.ClientSession, run: Run) -> None:
-            for chat_id, body in left:
-                await self._exchange(session, run, chat_id, body, time.perf_counter())
+            for send in left:
+                await self._exchange(session, run, send, time.perf_counter())
 
         return await self._measured(name, lambda s, r: [worker(s, r) for _ in range(concurrency)])
 
@@ -123,14 +151,12 @@ class Load:
         from when it was due, so a late load generator cannot hide a slow server."""
         start = time.perf_counter() + 0.1
 
-        async def one(
-            session: aiohttp.ClientSession, run: Run, i: int, chat: int, body: bytes
-        ) -> None:
+        async def one(session: aiohttp.ClientSession, run: Run, i: int, send: Send) -> None:
             await asyncio.sleep(start + i / rate - time.perf_counter())
-            await self._exchange(session, run, chat, body, start + i / rate)
+            await self._exchange(session, run, send, start + i / rate)
 
         return await self._measured(
-            name, lambda s, r: [one(s, r, i, *cb) for i, cb in enumerate(sends)]
+            name, lambda s, r: [one(s, r, i, send) for i, send in enumerate(sends)]
         )
 
     async def _measured(
@@ -145,11 +171,12 @@ class Load:
         return run
 
     async def _exchange(
-        self, session: aiohttp.ClientSession, run: Run, chat_id: int, body: bytes, due: float
+        self, session: aiohttp.ClientSession, run: Run, send: Send, due: float
     ) -> None:
-        reply = self.peer.expect(chat_id)
+        reply = self.peer.expect(send.key, send.messages)
         run.first = min(run.first, due)
-        async with session.post(self.url, data=body, headers=self.headers) as resp:
+        headers = self.headers | send.headers if send.headers else self.headers
+        async with session.post(self.url, data=send.body, headers=headers) as resp:
             await resp.read()
             status = resp.status
         try:
@@ -159,7 +186,7 @@ class Load:
             if text == texts.ERROR:
                 raise LookupError("error reply")
         except (TimeoutError, LookupError) as exc:
-            self.peer.forget(chat_id)
+            self.peer.forget(send.key)
             run.failed[str(exc) or f"no reply in {self.timeout:.0f} s"] += 1
             return
         run.latencies.append(arrived - due)
@@ -178,69 +205,3 @@ async def seed_linked(count: int, keyring: Keyring) -> tuple[list[int], list[int
     ]
     await ChatLink.bulk_create(links, batch_size=1000)
     return guias, token
-
-
-@asynccontextmanager
-async def process(
-    args: list[str], env: dict[str, str], ready: str, log: list[str]
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Start `args`, wait for `ready` on its stdout, gather its stderr lines into `log`."""
-    pipe = asyncio.subprocess.PIPE
-    proc = await asyncio.create_subprocess_exec(*args, cwd=ROOT, env=env, stdout=pipe, stderr=pipe)
-    assert proc.stdout is not None and proc.stderr is not None
-    errors = proc.stderr
-
-    async def gather_stderr() -> None:
-        while line := await errors.readline():
-            log.append(line.decode(errors="replace").rstrip())
-
-    gathering = asyncio.create_task(gather_stderr())
-    try:
-        async with asyncio.timeout(30):
-            while ready not in (await proc.stdout.readline()).decode():
-                if proc.returncode is not None or proc.stdout.at_eof():
-                    raise RuntimeError(f"{args} exited before it was ready")
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGINT)
-        async with asyncio.timeout(30):
-            await proc.wait()
-            await gathering
-
-
-LAYERS = {
-    "asyncpg": ("asyncpg/",),
-    "tortoise": ("tortoise/", "pypika"),
-    "redis-py": ("redis/",),
-    "python-telegram-bot": ("telegram/",),
-    "aiolimiter": ("aiolimiter/",),
-    "aiohttp (server + client)": ("aiohttp/", "yarl/", "multidict/"),
-    "odontoken code": ("token_core/", "handlers/", "integrations/", "bot/"),
-}
-
-
-def spy_summary(path: Path, top: int = 12) -> str:
-    """py-spy raw (collapsed) stacks: idle share, then samples by the innermost known layer."""
-    if not path.exists():
-        return f"py-spy wrote no {path}"
-    layers: Counter[str] = Counter()
-    leaves: Counter[str] = Counter()
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames, n = stack.split(";"), int(count)
-        leaf = frames[-1] or "(native)"
-        if leaf.startswith(("select (", "poll (", "epoll")) or "(selectors.py" in leaf:
-            layers["idle (event loop waiting)"] += n
-            continue
-        leaves[leaf] += n
-        hit = next(
-            (k for f in reversed(frames) for k, v in LAYERS.items() if any(s in f for s in v)), None
-        )
-        layers[hit or "asyncio / stdlib only"] += n
-    total = sum(layers.values()) or 1
-    out = [f"{total} samples"] + [f"  {n / total:6.1%}  {k}" for k, n in layers.most_common()]
-    out += ["hottest leaf frames:"] + [
-        f"  {n / total:6.1%}  {f}" for f, n in leaves.most_common(top)
-    ]
-    return "\n".join(out)

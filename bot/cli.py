@@ -13,12 +13,15 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot import banner
 from bot.app import create_app
-from bot.composition import Services, running_services
+from bot.cli_privacy import add_purge, add_subject_requests
+from bot.composition import running_services
 from bot.logs import configure_logging
+from bot.serving import exec_gunicorn
 from bot.settings import ConfigError, Settings, load_settings
 from token_core import audit
-from token_core.access.clients import ClientError
+from token_core.access.clients import ClientError, ClientRole
 from token_core.demo import load_demo
 from token_core.registry.importer import ImportReport, RegistryFormatError, import_registry
 from token_core.support.agents import AgentError
@@ -34,35 +37,65 @@ async def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-async def _demo(settings: Settings, _args: argparse.Namespace) -> int:
+async def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    reset = bool(getattr(args, "reset", False))
     async with running_services(settings, apply_migrations=True) as services:
-        await _print_demo(services)
+        summary = await load_demo(
+            services.keyring, services.guides, reset_store=services.store if reset else None
+        )
+    banner.say(banner.demo_table(summary))
+    if reset and not settings.redis.url:
+        print(
+            "Demo reset. A server running on the in-process store keeps its own codes and "
+            "locks until it restarts (scripts/run resets the demo at every start)."
+        )
     return 0
 
 
-async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    print(
-        f"odontoken ({settings.app.environment}) on {_describe_db(settings)}, "
-        f"store: {'Redis' if settings.redis.url else 'in-process (one process only)'}"
+async def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    """Set up, put the demo back as new, serve: the banner first, the log lines after it."""
+    with banner.logs_after():
+        banner.say(banner.head(settings))
+        async with running_services(settings, apply_migrations=True) as services:
+            summary = await load_demo(services.keyring, services.guides, reset_store=services.store)
+        banner.say(banner.demo_table(summary))
+        runner, stop = await _listen(settings)
+    return await _until_stopped(runner, stop)
+
+
+async def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    workers = getattr(args, "workers", 1)  # `run` serves one process
+    if workers > 1:
+        exec_gunicorn(settings, workers)  # gunicorn takes over this process
+    with banner.logs_after():
+        if not settings.redis.url:
+            print(banner.IN_PROCESS_WARNING)
+        runner, stop = await _listen(settings)
+    return await _until_stopped(runner, stop)
+
+
+async def _listen(settings: Settings) -> tuple[web.AppRunner, asyncio.Event]:
+    """Start the server, stop it on SIGTERM or SIGINT from now on (a Ctrl+C while the held log
+    lines are written just stops it), and print where it listens (the banner's last lines)."""
+    runner = web.AppRunner(
+        create_app(settings), shutdown_timeout=settings.server.shutdown_timeout_seconds
     )
-    await _demo(settings, args)
-    return await _serve(settings, args)
-
-
-async def _serve(settings: Settings, _args: argparse.Namespace) -> int:
-    runner = web.AppRunner(create_app(settings))
     await runner.setup()
     site = web.TCPSite(runner, settings.server.host, settings.server.port)
     await site.start()
-    host, port = runner.addresses[0][:2]
-    base = f"http://{host}:{port}"
-    portal = f", portal {base}/portal" if settings.portal.enabled else ""
-    print(f"\nlistening on {base} (API docs {base}/api/docs{portal}); Ctrl+C stops.", flush=True)
+    if settings.metrics.port:  # /metrics (and the probes) on a port of its own
+        await web.TCPSite(runner, settings.server.host, settings.metrics.port).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         # Process managers stop with SIGTERM; a background job may have SIGINT ignored.
         loop.add_signal_handler(signum, stop.set)
+    host, port = runner.addresses[0][:2]
+    banner.say(banner.urls(settings, f"http://{host}:{port}"))
+    return runner, stop
+
+
+async def _until_stopped(runner: web.AppRunner, stop: asyncio.Event) -> int:
     try:
         await stop.wait()
     finally:
@@ -74,13 +107,15 @@ async def _clients(settings: Settings, args: argparse.Namespace) -> int:
     async with running_services(settings, apply_migrations=True) as services:
         try:
             if args.action == "create":
-                secret = await services.clients.create(args.client_id)
+                secret = await services.clients.create(args.client_id, ClientRole(args.papel))
             else:
                 secret = await services.clients.rotate(args.client_id)
         except ClientError as exc:
             print(f"odontoken: {exc}", file=sys.stderr)
             return 2
     print(f"client: {args.client_id}")
+    if args.action == "create":
+        print(f"papel: {args.papel}")
     print(f"secret: {secret}")
     print("Keep the secret now: it is shown only this once.", file=sys.stderr)
     return 0
@@ -112,30 +147,8 @@ async def _agents(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _print_demo(services: Services) -> None:
-    summary = await load_demo(services.keyring, services.guides)
-    print("\nDemo beneficiaries:")
-    for b in summary.beneficiaries:
-        phone = _mask_e164(b.mobile) if b.mobile else "-"
-        print(f"  {b.carteirinha}  {b.name:<28} CPF {b.cpf_masked}  celular {phone}")
-    print("\nDemo guides:")
-    for g in summary.guides:
-        print(
-            f"  {g.numero}  {g.status.value:<16} carteirinha {g.beneficiary.carteirinha}  "
-            f"{g.dentist_name} ({g.dentist_cro})"
-        )
-    print("\nThe demo CPFs and phones are listed in the README.")
-
-
-def _mask_e164(e164: str) -> str:
-    from token_core.registry.identity import Mobile
-
-    return Mobile(e164).masked
-
-
 def _describe_db(settings: Settings) -> str:
-    url = settings.database_url
-    return url.split("@")[-1] if "@" in url else url
+    return banner.describe_db(settings)
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
@@ -169,6 +182,12 @@ def _print_report(report: ImportReport) -> None:
     )
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number, 1 or more")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="odontoken",
@@ -179,10 +198,22 @@ def build_parser() -> argparse.ArgumentParser:
         handler=_run
     )
     sub.add_parser("migrate", help="apply the database migrations").set_defaults(handler=_migrate)
-    sub.add_parser("demo", help="load the demo beneficiaries and guides").set_defaults(
-        handler=_demo
+    demo = sub.add_parser("demo", help="load the demo beneficiaries and guides")
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="put the demo guides back awaiting a token (no live code, lock or chat link)",
     )
-    sub.add_parser("serve", help="run the HTTP server").set_defaults(handler=_serve)
+    demo.set_defaults(handler=_demo)
+    serve = sub.add_parser("serve", help="run the HTTP server")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="worker processes under gunicorn (default 1: this process serves alone)",
+    )
+    serve.set_defaults(handler=_serve)
     clients = sub.add_parser("clients", help="manage API clients (dentist systems)")
     client_actions = clients.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in (
@@ -191,6 +222,14 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         one = client_actions.add_parser(action, help=text)
         one.add_argument("client_id", metavar="ID")
+        if action == "create":
+            one.add_argument(
+                "--papel",
+                choices=[r.value for r in ClientRole],
+                default=ClientRole.DENTIST.value,
+                help="dentista: the dentist system (never receives a code); app: the "
+                "operator's app backend (only asks a code for its beneficiary)",
+            )
         one.set_defaults(handler=_clients)
     agents = sub.add_parser("agents", help="manage support (SAB) console agents")
     agent_actions = agents.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -215,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", type=Path, metavar="FILE.csv")
     imp.set_defaults(handler=_import)
+    add_subject_requests(ben_sub)  # export, erase (bot/cli_privacy.py)
+    add_purge(sub)
     return parser
 
 
@@ -225,7 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"odontoken: configuration error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.app.log_level)
+    configure_logging(settings.app.log_level, settings.log_format)
+    banner.quiet_store_warning()  # said once by the banner, where a server runs
     try:
         code: int = asyncio.run(args.handler(settings, args))
         return code

@@ -13,6 +13,7 @@ from token_core.access.clients import ClientRegistry, SecretBox, new_key
 from token_core.chat.fraud import FraudReports
 from token_core.chat.linking import ChatLinking
 from token_core.chat.transcripts import Transcripts
+from token_core.codes.budget import ClientBudget
 from token_core.codes.issuance import TokenIssuer
 from token_core.codes.policy import TokenPolicy
 from token_core.codes.validation import TokenValidator
@@ -21,6 +22,7 @@ from token_core.delivery.port import CodeSender
 from token_core.delivery.sending import CodeSending
 from token_core.guides.service import GuideService
 from token_core.keyring import Keyring
+from token_core.metrics import NO_METRICS, Metrics
 from token_core.persistence.database import close_database, migrate, open_database
 from token_core.services import Services
 from token_core.storage.memory import InProcessStore
@@ -47,6 +49,8 @@ def token_policy(settings: Settings) -> TokenPolicy:
         beneficiary_failure_window_seconds=lim.beneficiary_failure_window_seconds,
         issue_max_per_beneficiary=lim.issue_max_per_beneficiary,
         issue_window_seconds=lim.issue_window_seconds,
+        client_failures_per_hour=lim.client_failures_per_hour,
+        client_issues_per_hour=lim.client_issues_per_hour,
     )
 
 
@@ -73,7 +77,10 @@ async def open_store(settings: Settings) -> EphemeralStore:
 
 
 def build_services(
-    settings: Settings, store: EphemeralStore, senders: Mapping[Channel, CodeSender] | None = None
+    settings: Settings,
+    store: EphemeralStore,
+    senders: Mapping[Channel, CodeSender] | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> Services:
     return assemble(
         store,
@@ -81,6 +88,7 @@ def build_services(
         token_policy(settings),
         senders=senders,
         secrets_keys=resolve_secrets_keys(settings),
+        metrics=metrics,
     )
 
 
@@ -91,21 +99,26 @@ def assemble(
     *,
     senders: Mapping[Channel, CodeSender] | None = None,
     secrets_keys: list[bytes] | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> Services:
-    """Wire the core services around a store, a keyring and a policy."""
+    """Wire the core services around a store, a keyring and a policy; `metrics` counts what
+    they do (the app gives the Prometheus one; tools and tests count nothing)."""
     guides = GuideService(store)
-    issuer = TokenIssuer(store, keyring, policy, guides)
+    # One budget per API client for every path that spends it (codes, CPFs, contacts). Its
+    # `on_exceeded` hook is where the operations metric plugs in.
+    budget = ClientBudget(store, policy)
+    issuer = TokenIssuer(store, keyring, policy, guides, budget, metrics)
     # Without keys (tests), client secrets are sealed under a key that lives as long as the process.
     box = SecretBox(secrets_keys or [new_key().encode()])
-    contacts = ContactRules(keyring, store)
+    contacts = ContactRules(keyring, store, budget)
     linking = ChatLinking(keyring, store)
-    transcripts = Transcripts(store)
+    transcripts = Transcripts(store, metrics)
     return Services(
         store=store,
         keyring=keyring,
         guides=guides,
         issuer=issuer,
-        validator=TokenValidator(store, keyring, policy),
+        validator=TokenValidator(store, keyring, policy, budget, metrics),
         sending=CodeSending(issuer, senders or {}, contacts),
         clients=ClientRegistry(box),
         linking=linking,

@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.counted_inbound import CountedInbound, finish_within, handle_traced
 from bot.settings import Settings
 from handlers.appkeys import SERVICES
+from handlers.ops.metrics import PrometheusMetrics
 from token_core.chat.inbound import Handler, InboundQueue, InboundUpdate
 from token_core.vocabulary import Channel
 
@@ -27,7 +29,8 @@ def setup_inbound(app: web.Application, settings: Settings) -> None:
 
     async def queue(app: web.Application) -> AsyncIterator[None]:
         store = app[SERVICES].store
-        app[INBOUND] = store.inbound(settings.chat.backlog_cap, settings.chat.claim_after_seconds)
+        inner = store.inbound(settings.chat.backlog_cap, settings.chat.claim_after_seconds)
+        app[INBOUND] = CountedInbound(inner, PrometheusMetrics())  # counts updates in
         yield
         await app[INBOUND].close()
 
@@ -49,7 +52,7 @@ def start_consuming(app: web.Application, settings: Settings) -> None:
             if process is None:
                 logger.warning("no processor for %s updates; dropped", update.channel.value)
                 return
-            await process(update)
+            await handle_traced(update, process)  # under the webhook call's request id
 
         stopping = False
         task = asyncio.create_task(
@@ -57,6 +60,6 @@ def start_consuming(app: web.Application, settings: Settings) -> None:
         )
         yield
         stopping = True
-        await task
+        await finish_within(task, settings.server.shutdown_timeout_seconds)
 
     app.cleanup_ctx.append(consumer)

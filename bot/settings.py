@@ -17,6 +17,7 @@ from pydantic_settings import (
 
 SETTINGS_FILE_ENV = "ODONTOKEN_SETTINGS_FILE"
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "settings.toml"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SECRET_KEYS = (
     ("security", "pepper"),
     ("security", "secrets_key"),
@@ -29,6 +30,7 @@ SECRET_KEYS = (
     ("whatsapp", "app_secret"),
     ("whatsapp", "verify_token"),
     ("console", "cookie_secret"),
+    ("metrics", "token"),
 )
 
 
@@ -43,6 +45,8 @@ class _Section(BaseModel):
 class AppSettings(_Section):
     environment: Literal["development", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "json" (one object a line), "plain", or "" for json in production and plain otherwise.
+    log_format: Literal["json", "plain", ""] = ""
     data_dir: Path = Path("data")
 
 
@@ -61,6 +65,12 @@ class RedisSettings(_Section):
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    shutdown_timeout_seconds: float = Field(default=30, gt=0)
+
+
+class MetricsSettings(_Section):
+    port: int = Field(default=0, ge=0, le=65535)
+    token: str = Field(default="", repr=False)
 
 
 class SecuritySettings(_Section):
@@ -130,6 +140,11 @@ class PortalSettings(_Section):
     client_id: str = "portal"
 
 
+class SandboxSettings(_Section):
+    # None: on in development, off in production (which refuses true).
+    enabled: bool | None = None
+
+
 class ChatSettings(_Section):
     backlog_cap: int = Field(default=50, ge=1)
     claim_after_seconds: float = Field(default=30, gt=0)
@@ -159,6 +174,18 @@ class LimitSettings(_Section):
     beneficiary_failure_window_seconds: float = Field(default=3600, gt=0)
     issue_max_per_beneficiary: int = Field(default=5, ge=1)
     issue_window_seconds: float = Field(default=900, gt=0)
+    client_failures_per_hour: int = Field(default=2000, ge=1)
+    client_issues_per_hour: int = Field(default=20000, ge=1)
+
+
+class RetentionSettings(_Section):
+    """How long personal data is kept before `odontoken purge` removes it (settings.toml says
+    why each period is what it is; docs/privacy.md lists every store)."""
+
+    transcripts_days: int = Field(default=180, ge=1)
+    fraud_notes_days: int = Field(default=1825, ge=1)
+    audit_details_days: int = Field(default=1825, ge=1)
+    delivered_events_days: int = Field(default=90, ge=1)
 
 
 class Settings(BaseSettings):
@@ -188,6 +215,9 @@ class Settings(BaseSettings):
     whatsapp: WhatsAppSettings = WhatsAppSettings()
     console: ConsoleSettings = ConsoleSettings()
     chat: ChatSettings = ChatSettings()
+    retention: RetentionSettings = RetentionSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    sandbox: SandboxSettings = SandboxSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -203,6 +233,21 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.app.environment == "production"
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        """The sandbox chat at /sandbox: on in development on a loopback host unless turned off;
+        never in production (which refuses enabled = true)."""
+        if self.sandbox.enabled is None:
+            return not self.production and self.server.host in LOOPBACK_HOSTS
+        return self.sandbox.enabled
+
+    @property
+    def log_format(self) -> Literal["json", "plain"]:
+        """app.log_format, or its default: json in production, plain in development."""
+        if self.app.log_format:
+            return self.app.log_format
+        return "json" if self.production else "plain"
 
     @property
     def database_url(self) -> str:
@@ -238,10 +283,16 @@ def load_settings(path: Path | None = None) -> Settings:
     if not settings.app.data_dir.is_absolute():
         app = settings.app.model_copy(update={"data_dir": path.parent / settings.app.data_dir})
         settings = settings.model_copy(update={"app": app})
-    if settings.portal.enabled and settings.server.host not in ("127.0.0.1", "localhost", "::1"):
+    loopback = settings.server.host in LOOPBACK_HOSTS
+    if settings.portal.enabled and not loopback:
         raise ConfigError(
             "portal.enabled needs server.host on loopback (127.0.0.1): the reference portal "
             "has no login"
+        )
+    if settings.sandbox.enabled and not loopback:
+        raise ConfigError(
+            "sandbox.enabled needs server.host on loopback (127.0.0.1): the sandbox chat has "
+            "no login"
         )
     _check_production(settings)
     return settings
@@ -267,6 +318,8 @@ def _check_production(settings: Settings) -> None:
         missing.append("sms.api_token (ODONTOKEN_SMS__API_TOKEN)")
     if settings.portal.enabled:
         missing.append("portal.enabled = false (the reference portal has no login)")
+    if settings.sandbox.enabled:
+        missing.append("sandbox.enabled = false (the sandbox chat has no login)")
     if settings.telegram.token and settings.telegram.mode == "polling":
         missing.append("telegram.mode = webhook (polling is for development)")
     if settings.telegram.token and len(settings.telegram.webhook_secret) < 16:

@@ -5,7 +5,8 @@ Bind once who acted and on what, then record each event by its kind:
     trail = audit.For(actor, guide=numero, carteirinha=card, channel=channel)
     await trail.record(AuditKind.TOKEN_REJECTED, reason="invalid", failures_left=3)
 
-Callers pass no code and no CPF; `detail` is for plain facts.
+Callers pass no code and no CPF; `detail` is for plain facts. Every text in `reason` and
+`detail` is masked all the same (token_core/chat/redaction.py) before it is stored.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from token_core.chat.redaction import mask_sensitive
 from token_core.persistence.models import AuditEvent
 from token_core.vocabulary import AuditKind, Channel
 
@@ -42,8 +44,8 @@ class For:
             guide_numero=self.guide,
             carteirinha=self.carteirinha,
             channel=self.channel,
-            reason=reason,
-            detail=detail,
+            reason=mask_sensitive(reason)[:64] if reason else reason,
+            detail=_masked(detail),
         )
         self.log(kind, reason)
         return event
@@ -59,6 +61,23 @@ class For:
             self.actor,
             reason,
         )
+
+
+# Detail keys whose values are identifiers, kept as they are (like the actor "chat:…:<id>").
+_IDENTIFIER_KEYS = frozenset({"chat", "login"})
+
+
+def _masked(value: Any) -> Any:
+    """`value` with every string in it masked (dicts and lists walked), but identifiers."""
+    if isinstance(value, str):
+        return mask_sensitive(value)
+    if isinstance(value, dict):
+        return {
+            key: item if key in _IDENTIFIER_KEYS else _masked(item) for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
 
 
 async def trail(*, guide: str | None = None, carteirinha: str | None = None) -> list[AuditEvent]:

@@ -4,6 +4,7 @@ describe (same transaction) and delivered later by `integrations.callbacks`.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime
@@ -12,15 +13,22 @@ from typing import Any
 from token_core.persistence.models import OutboxEvent, bump
 from token_core.vocabulary import EventType
 
+logger = logging.getLogger(__name__)
+
 
 async def enqueue(event_type: EventType, data: dict[str, Any]) -> OutboxEvent:
-    """Record an event to deliver. Call it inside the transaction of the change it reports."""
-    return await OutboxEvent.create(
+    """Record an event to deliver. Call it inside the transaction of the change it reports.
+    Its log line carries the request id, so the event's later delivery line (by event id) ties
+    back to the request that caused it.
+    """
+    event = await OutboxEvent.create(
         event_id=uuid.uuid4(),
         event_type=event_type.value,
         payload=data,
         available_at=datetime.now(UTC),
     )
+    logger.info("event %s (%s) enqueued", event.event_id, event_type.value)
+    return event
 
 
 async def due(

@@ -19,10 +19,15 @@ class Channel(enum.StrEnum):
     WHATSAPP = "whatsapp"
     APP = "app"
     SAB = "sab"
+    SANDBOX = "sandbox"  # the local web chat of the demo (development only)
 
 
 # The chat channels, with the name a person reads.
-CHAT_CHANNELS = {Channel.TELEGRAM: "Telegram", Channel.WHATSAPP: "WhatsApp"}
+CHAT_CHANNELS = {
+    Channel.TELEGRAM: "Telegram",
+    Channel.WHATSAPP: "WhatsApp",
+    Channel.SANDBOX: "Sandbox",
+}
 
 
 class GuideStatus(enum.StrEnum):
@@ -63,6 +68,10 @@ class AuditKind(enum.StrEnum):
     SAB_LOOKUP = "sab.lookup"
     CHAT_UPDATE_DROPPED = "chat.update_dropped"
     CHAT_DELIVERY_STATUS = "chat.delivery_status"  # a platform's sent / delivered / read / failed
+    DEMO_RESET = "demo.reset"  # the demo guides awaiting a token again (development)
+    PRIVACY_PURGED = "privacy.purged"  # `odontoken purge`: what the retention periods removed
+    SUBJECT_EXPORTED = "privacy.exported"  # everything held about a person, printed
+    SUBJECT_ERASED = "privacy.erased"  # a person's data removed, the trail pseudonymised
 
 
 class ConversationState(enum.StrEnum):
@@ -88,6 +97,7 @@ class EventType(enum.StrEnum):
     """Outbox events: for the dentist system, or (internal) for our own workers."""
 
     GUIDE_VALIDATED = "guia.validada"
+    GUIDE_CANCELLED = "guia.cancelada"
     TOKEN_SENT = "token.enviado"
     FRAUD_REPORTED = "fraude.reportada"
     CHAT_RECEIPT = "recibo.chat"  # internal: our chat channels tell the beneficiary

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from handlers.api.errors import ApiError
 from handlers.api.jsonio import json_response
-from handlers.api.parsing import path_carteirinha
+from handlers.api.parsing import known_carteirinha, path_carteirinha
 from handlers.api.presenters import canais_out
 from handlers.appkeys import API_CONFIG, SERVICES
 from token_core.delivery.sending import reachability
@@ -14,7 +14,8 @@ from token_core.registry import beneficiaries
 
 
 async def get_channels(request: web.Request) -> web.Response:
-    beneficiary = await beneficiaries.by_carteirinha(path_carteirinha(request))
+    carteirinha = await known_carteirinha(path_carteirinha(request))
+    beneficiary = await beneficiaries.by_carteirinha(carteirinha)
     if beneficiary is None:
         raise ApiError(404, "BENEFICIARIO_NAO_ENCONTRADO", "Beneficiário não encontrado.")
     reach = await reachability(beneficiary, request.app[SERVICES].sending.channels)

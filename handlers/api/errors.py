@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from handlers.api.jsonio import json_response
+from token_core.delivery.contacts import DataMismatch
 from token_core.delivery.port import DeliveryFailed
 from token_core.errors import (
     BeneficiaryInactive,
@@ -84,10 +85,9 @@ def from_domain(exc: DomainError) -> ApiError:
             )
         case GuideConflict():
             return ApiError(409, "GUIA_CONFLITANTE", message)
-        case ChangeOnlyBySab():
-            return ApiError(422, "ALTERACAO_SOMENTE_SAB", message)
-        case CpfMismatch():
-            return ApiError(422, "CPF_NAO_CONFERE", message)
+        case DataMismatch() | CpfMismatch() | ChangeOnlyBySab():
+            # One answer, one message, whichever datum was wrong: no CPF oracle.
+            return ApiError(422, "DADOS_NAO_CONFEREM", str(DataMismatch()))
         case ChannelUnavailable():
             return ApiError(422, "CANAL_INDISPONIVEL", message)
         case ContactRequired():
@@ -103,7 +103,7 @@ def from_domain(exc: DomainError) -> ApiError:
                 429,
                 "LIMITE_EXCEDIDO",
                 message,
-                tentar_apos=exc.retry_at.isoformat(),
+                tentar_apos=iso_utc(exc.retry_at),
                 tentar_apos_segundos=exc.retry_after_seconds(),
             )
         case Unavailable():

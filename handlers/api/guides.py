@@ -1,4 +1,4 @@
-"""Views of the guide resources: register, read, send a code, validate a code."""
+"""Views of the guide resources: register, read, send a code, validate a code, cancel."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from aiohttp import web
 
 from handlers.api.errors import ApiError, invalid_request
 from handlers.api.jsonio import json_response
-from handlers.api.parsing import parse_body, path_numero
+from handlers.api.parsing import known_carteirinha, parse_body, path_numero
 from handlers.api.presenters import canais_out, guia_out
 from handlers.api.schemas import (
+    CancelamentoIn,
+    CancelamentoOut,
     GuiaIn,
     TokenEnviadoOut,
     TokenPedidoIn,
@@ -31,13 +33,18 @@ def actor(request: web.Request) -> str:
     return f"client:{request[CLIENT_ID]}"
 
 
+def client(request: web.Request) -> str:
+    """The signed client: its hourly budgets and its own beneficiary-wide failure counter."""
+    return request[CLIENT_ID]
+
+
 async def put_guide(request: web.Request) -> web.Response:
     numero = path_numero(request)
     body = await parse_body(request, GuiaIn)
     services = request.app[SERVICES]
     draft = GuideDraft(
         numero=numero,
-        carteirinha=body.carteirinha,
+        carteirinha=await known_carteirinha(body.carteirinha),
         dentist_name=body.dentista.nome,
         dentist_cro=body.dentista.cro,
         clinic=body.clinica,
@@ -88,6 +95,7 @@ async def post_token(request: web.Request) -> web.Response:
     receipt = await request.app[SERVICES].sending.send(
         SendRequest(numero, Channel(body.canal), body.celular, body.email, body.cpf),
         actor(request),
+        client=client(request),
     )
     out = TokenEnviadoOut(
         canal=body.canal, destino=receipt.destination, expira_em=receipt.expires_at
@@ -99,7 +107,9 @@ async def post_validation(request: web.Request) -> web.Response:
     numero = path_numero(request)
     body = await parse_body(request, ValidacaoIn)
     validator = request.app[SERVICES].validator
-    result = await validator.validate(numero, body.token, None, actor(request))
+    result = await validator.validate(
+        numero, body.token, None, actor(request), client=client(request)
+    )
     if result.status is ValidationStatus.VALID:
         assert result.validated_at and result.validation_code
         out = ValidacaoOut(
@@ -110,6 +120,20 @@ async def post_validation(request: web.Request) -> web.Response:
         )
         return json_response(out.model_dump(mode="json"))
     raise validation_error(result, validator.digits)
+
+
+async def post_cancellation(request: web.Request) -> web.Response:
+    """Cancel a guide awaiting a token (its code stops working; `guia.cancelada` goes out).
+    Asked again, the same answer: the guide is cancelled already."""
+    numero = path_numero(request)
+    body = await parse_body(request, CancelamentoIn)
+    guides = request.app[SERVICES].guides
+    guide = await guides.get(numero)
+    if guide.status is not GuideStatus.CANCELLED:
+        guide = await guides.cancel(numero, actor(request), body.motivo)
+    assert guide.cancelled_at is not None
+    out = CancelamentoOut(numero=numero, status="CANCELADA", cancelada_em=guide.cancelled_at)
+    return json_response(out.model_dump(mode="json"))
 
 
 def _iso(moment: datetime | None) -> str | None:

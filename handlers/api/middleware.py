@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from handlers.api.errors import ApiError, from_domain, unavailable
+from handlers.api.roles import CLIENT_ROLE
 from handlers.appkeys import API_CONFIG, CLIENT_ID, SERVICES
 from token_core.access.signing import (
     CLIENT_HEADER,
@@ -100,7 +101,8 @@ async def signatures(request: web.Request, handler: Handler) -> web.StreamRespon
     if abs(time.time() - int(timestamp)) > skew:
         raise _unauthorized("Timestamp fora da janela permitida: confira o relógio do sistema.")
     services = request.app[SERVICES]
-    secrets = await services.clients.secrets_for(client_id[:64])
+    credentials = await services.clients.credentials_for(client_id[:64])
+    secrets = credentials.secrets if credentials else []
     body = await request.read()
     ok = signature_matches(
         secrets or _DUMMY_SECRET, given, timestamp, request.method, request.raw_path, body
@@ -111,6 +113,8 @@ async def signatures(request: web.Request, handler: Handler) -> web.StreamRespon
     if not await services.store.set_if_absent(replay_key, uuid.uuid4().hex, 2 * skew):
         raise _unauthorized("Requisição repetida: cada assinatura vale uma única vez.")
     request[CLIENT_ID] = client_id
+    if credentials is not None:
+        request[CLIENT_ROLE] = credentials.role  # each view says which roles it serves
     return await handler(request)
 
 

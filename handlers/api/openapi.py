@@ -17,11 +17,15 @@ _MODELS: list[type[BaseModel]] = [
     s.GuiaIn,
     s.TokenPedidoIn,
     s.ValidacaoIn,
+    s.CancelamentoIn,
+    s.TokenAppIn,
     s.GuiaOut,
     s.CanaisOut,
     s.TokenEnviadoOut,
     s.TokenSabOut,
     s.ValidacaoOut,
+    s.CancelamentoOut,
+    s.TokenAppOut,
     s.Erro,
 ]
 
@@ -38,6 +42,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
     text = {
         400: "Requisição inválida (campo e motivo)",
         401: "Não autorizado",
+        403: "Papel do cliente não permitido nesta chamada",
         404: "Não encontrado",
         409: "Conflito",
         410: "Token expirado",
@@ -47,7 +52,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         429: "Limite excedido",
         502: "Falha no envio",
     }
-    base = (400, 401, 413)
+    base = (400, 401, 403, 413)
     return {str(code): _json("Erro", text[code]) for code in sorted({*base, *statuses})}
 
 
@@ -55,7 +60,15 @@ _NUMERO = {
     "name": "numero",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "pattern": s.NUMERO_PATTERN},
+    "description": "o número da guia; espaços em volta são ignorados",
+    "schema": {"type": "string", "pattern": s.NUMERO_PATH_PATTERN},
+}
+_CARTEIRINHA = {
+    "name": "carteirinha",
+    "in": "path",
+    "required": True,
+    "description": "espaços são ignorados; pontos e hífens também, quando o cadastro não os tem",
+    "schema": {"type": "string", "pattern": s.CARTEIRINHA_TYPED_PATTERN},
 }
 _IDEMPOTENCY = {
     "name": "Idempotency-Key",
@@ -123,23 +136,43 @@ def build_spec() -> dict[str, Any]:
                 "requestBody": _body("ValidacaoIn"),
                 "responses": {
                     "200": _json("ValidacaoOut", "Guia VALIDADA"),
-                    **_errors(404, 409, 410, 422, 423),
+                    **_errors(404, 409, 410, 422, 423, 429),
+                },
+            },
+        },
+        "/api/v1/guias/{numero}/cancelamento": {
+            "parameters": [_NUMERO],
+            "post": {
+                "summary": "Cancela a guia aguardando token (o código dela deixa de valer)",
+                "operationId": "cancelarGuia",
+                "parameters": [_IDEMPOTENCY],
+                "requestBody": _body("CancelamentoIn"),
+                "responses": {
+                    "200": _json("CancelamentoOut", "Guia CANCELADA (também se já estava)"),
+                    **_errors(404, 409, 422),
                 },
             },
         },
         "/api/v1/beneficiarios/{carteirinha}/canais": {
-            "parameters": [
-                {
-                    "name": "carteirinha",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "pattern": s.CARTEIRINHA_PATTERN},
-                }
-            ],
+            "parameters": [_CARTEIRINHA],
             "get": {
                 "summary": "Canais que alcançam o beneficiário",
                 "operationId": "canais",
                 "responses": {"200": _json("CanaisOut", "Canais"), **_errors(404)},
+            },
+        },
+        "/api/v1/beneficiarios/{carteirinha}/token": {
+            "parameters": [_CARTEIRINHA],
+            "post": {
+                "summary": "Gera um token para o beneficiário logado no app (papel app)",
+                "description": "A única resposta que traz o código. Só para clientes com papel "
+                "app; não aceita Idempotency-Key.",
+                "operationId": "gerarTokenApp",
+                "requestBody": _body("TokenAppIn"),
+                "responses": {
+                    "201": _json("TokenAppOut", "O código, o que ele libera e até quando"),
+                    **_errors(404, 409, 422, 429),
+                },
             },
         },
     }

@@ -10,7 +10,9 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from handlers.api.errors import invalid_request
-from handlers.api.schemas import CARTEIRINHA_PATTERN, NUMERO_PATTERN
+from handlers.api.schemas import CARTEIRINHA_PATTERN, CARTEIRINHA_RULE, NUMERO_PATTERN
+from handlers.api.typed_forms import without_separators, without_spaces
+from token_core.registry import beneficiaries
 
 _NUMERO = re.compile(NUMERO_PATTERN)
 _CARTEIRINHA = re.compile(CARTEIRINHA_PATTERN)
@@ -34,16 +36,31 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 
 
 def path_carteirinha(request: web.Request) -> str:
-    carteirinha = request.match_info["carteirinha"]
+    """The carteirinha in the path, spaces removed (see `known_carteirinha` for the rest)."""
+    carteirinha = without_spaces(request.match_info["carteirinha"])
     if not _CARTEIRINHA.fullmatch(carteirinha):
-        raise invalid_request("carteirinha", "até 20 letras, números, '.' ou '-'")
+        raise invalid_request("carteirinha", CARTEIRINHA_RULE)
     return carteirinha
 
 
+async def known_carteirinha(typed: str) -> str:
+    """The carteirinha as registered: as typed (spaces already removed) when a beneficiary has
+    it, else without dots and hyphens when one has that (`0001.0001.0001-0`), else as typed."""
+    if await beneficiaries.by_carteirinha(typed) is not None:
+        return typed
+    compact = without_separators(typed)
+    if compact and compact != typed and await beneficiaries.by_carteirinha(compact) is not None:
+        return compact
+    return typed
+
+
 def path_numero(request: web.Request) -> str:
-    numero = request.match_info["numero"]
+    """The guide number in the path; surrounding spaces are ignored."""
+    numero = request.match_info["numero"].strip(" ")
     if not _NUMERO.fullmatch(numero):
-        raise invalid_request("numero", "até 30 letras, números, '.', '_' ou '-'")
+        raise invalid_request(
+            "numero", "até 30 letras, números, '.', '_' ou '-' (espaços em volta são ignorados)"
+        )
     return numero
 
 

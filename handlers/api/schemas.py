@@ -10,10 +10,18 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from handlers.api.typed_forms import CRO_EXAMPLES, UnreadableCro, canonical_cro, without_spaces
 
 # Letters, digits, ".", "_" or "-", but not only dots ("." and ".." are path segments).
 NUMERO_PATTERN = r"^(?!\.+$)[A-Za-z0-9._-]{1,30}$"
+# The same, as the API reads it in a path: surrounding spaces are ignored.
+NUMERO_PATH_PATTERN = r"^ *(?!\.+ *$)[A-Za-z0-9._-]{1,30} *$"
 CARTEIRINHA_PATTERN = r"^[0-9A-Za-z.-]{1,20}$"
+# As typed: spaces anywhere are ignored (at most 20 characters without them).
+CARTEIRINHA_TYPED_PATTERN = r"^[0-9A-Za-z. -]{1,40}$"
+CARTEIRINHA_RULE = "até 20 letras, números, '.' ou '-' (espaços são ignorados)"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -32,9 +40,31 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def typed_carteirinha(value: str) -> str:
+    """A carteirinha field as the dentist system sends it, spaces removed."""
+    compact = without_spaces(value)
+    if not re.fullmatch(CARTEIRINHA_PATTERN, compact):
+        raise PydanticCustomError("carteirinha", CARTEIRINHA_RULE)
+    return compact
+
+
 class Dentista(_In):
     nome: str = Field(min_length=1, max_length=200)
-    cro: str = Field(pattern=r"^[A-Z]{2}-[0-9]{1,8}$", description="UF-número, ex.: SP-12345")
+    cro: str = Field(
+        min_length=1,
+        max_length=40,
+        description="UF e número do CRO como o dentista escreve ("
+        + CRO_EXAMPLES
+        + "); guardado e devolvido como UF-número, ex.: PR-12345",
+    )
+
+    @field_validator("cro", mode="after")
+    @classmethod
+    def _canonical_cro(cls, value: str) -> str:
+        try:
+            return canonical_cro(value)
+        except UnreadableCro as exc:
+            raise PydanticCustomError("cro", str(exc)) from None
 
 
 class Procedimento(_In):
@@ -43,10 +73,21 @@ class Procedimento(_In):
 
 
 class GuiaIn(_In):
-    carteirinha: str = Field(pattern=CARTEIRINHA_PATTERN)
+    carteirinha: str = Field(
+        pattern=CARTEIRINHA_TYPED_PATTERN,
+        description="como na carteirinha; espaços são ignorados, e pontos e hífens quando o "
+        "cadastro não os tem (ex.: 0001.0001.0001-0)",
+    )
     dentista: Dentista
     clinica: str = Field(default="", max_length=200)
-    procedimentos: list[Procedimento] = Field(min_length=1, max_length=50)
+    procedimentos: list[Procedimento] = Field(
+        min_length=1, max_length=50, description="ao menos um procedimento"
+    )
+
+    @field_validator("carteirinha", mode="after")
+    @classmethod
+    def _carteirinha(cls, value: str) -> str:
+        return typed_carteirinha(value)
 
 
 class TokenPedidoIn(_In):
@@ -62,6 +103,22 @@ class ValidacaoIn(_In):
     token: str = Field(min_length=1, max_length=20)
 
 
+class CancelamentoIn(_In):
+    motivo: str = Field(min_length=1, max_length=200)
+
+
+class TokenAppIn(_In):
+    model_config = ConfigDict(regex_engine="python-re")  # the guide number's look-ahead
+
+    canal: Literal["app"] = Field(description="o app da operadora (opção “Gerar Token”)")
+    guia: str | None = Field(
+        default=None,
+        pattern=NUMERO_PATTERN,
+        description="uma guia aguardando token do beneficiário; sem ela, a única que aguarda, "
+        "ou a próxima que o dentista validar",
+    )
+
+
 class Destino(_Out):
     destino: str
 
@@ -70,8 +127,11 @@ class Sab(_Out):
     telefones: list[str]
 
 
+Padrao = Literal["sms", "email", "telegram", "whatsapp", "app", "sab"]
+
+
 class CanaisOut(_Out):
-    padrao: Literal["sms", "email", "telegram", "whatsapp", "app", "sab"] | None
+    padrao: Padrao | None
     sms: Destino | None
     email: Destino | None
     telegram: bool
@@ -79,11 +139,16 @@ class CanaisOut(_Out):
     sab: Sab
 
 
+class DentistaOut(_Out):
+    nome: str
+    cro: str = Field(description="UF-número, ex.: PR-12345")
+
+
 class GuiaOut(_Out):
     numero: str
     status: Literal["AGUARDANDO_TOKEN", "VALIDADA", "CANCELADA"]
     carteirinha: str
-    dentista: Dentista
+    dentista: DentistaOut
     clinica: str
     procedimentos: list[Procedimento]
     criada_em: datetime
@@ -104,6 +169,32 @@ class TokenSabOut(_Out):
     canal: Literal["sab"]
     telefones: list[str]
     mensagem: str
+
+
+class GuiaResumo(_Out):
+    numero: str
+    dentista: DentistaOut
+    clinica: str
+    procedimentos: list[Procedimento]
+    criada_em: datetime
+
+
+class TokenAppOut(_Out):
+    """The one answer that carries a code: to the operator's app, for its beneficiary."""
+
+    canal: Literal["app"]
+    token: str
+    expira_em: datetime
+    guia: GuiaResumo | None = Field(
+        description="a guia que o código libera; null: a próxima guia que o dentista validar"
+    )
+    mensagem: str
+
+
+class CancelamentoOut(_Out):
+    numero: str
+    status: Literal["CANCELADA"]
+    cancelada_em: datetime
 
 
 class ValidacaoOut(_Out):

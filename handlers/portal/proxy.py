@@ -8,6 +8,7 @@ unchanged. Everything else under /portal/api/ is a JSON 404.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import re
 import time
@@ -80,11 +81,28 @@ async def not_found(_request: web.Request) -> web.Response:
     return _error(404, "RECURSO_NAO_ENCONTRADO", "Recurso não encontrado.")
 
 
-def is_local(request: web.Request) -> bool:
-    """The portal has no login: it answers only a browser on this machine that names this
-    machine (a rebound DNS name or another site's page gets 403).
+def peer_is_loopback(peername: object) -> bool:
+    """Whether a socket's peer address (`transport.get_extra_info("peername")`) is this
+    machine: 127.0.0.0/8 or ::1, also written as an IPv4-mapped IPv6 address.
     """
-    if request.url.host not in LOOPBACK_HOSTS:
+    if not isinstance(peername, tuple) or not peername:
+        return False
+    try:
+        address = ipaddress.ip_address(str(peername[0]).split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def is_local(request: web.Request) -> bool:
+    """The portal has no login: it answers only a browser on this machine (the connection's
+    peer address, never a header the caller writes) that names this machine (a rebound DNS
+    name or another site's page gets 403).
+    """
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    if not peer_is_loopback(peer) or request.url.host not in LOOPBACK_HOSTS:
         return False
     origin = request.headers.get("Origin")
     if origin is None:

@@ -102,7 +102,7 @@ async def test_a_different_mobile_is_refused_only_the_sab_changes_it(
         {"canal": "sms", "celular": "(11) 99123-4567"},
     )
     assert same.status == 202
-    assert other.status == 422 and other.body["erro"] == "ALTERACAO_SOMENTE_SAB"
+    assert other.status == 422 and other.body["erro"] == "DADOS_NAO_CONFEREM"
     assert "entrar em contato com a operadora" in other.body["mensagem"]
     assert len(gateway.messages) == 1
     assert (await Beneficiary.get(id=ben.id)).mobile == "+5541988575949"
@@ -112,7 +112,8 @@ async def test_without_a_registered_mobile_the_typed_one_is_used_and_kept(
     server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
 ) -> None:
     gateway, _ = peers
-    ben = await world.beneficiary()
+    cpf = refs.cpf()
+    ben = await world.beneficiary(cpf=cpf)
     await Beneficiary.filter(id=ben.id).update(mobile=None)
     guide = await world.guide(ben)
     missing = await server.call("POST", f"/api/v1/guias/{guide.numero}/token", {"canal": "sms"})
@@ -120,7 +121,7 @@ async def test_without_a_registered_mobile_the_typed_one_is_used_and_kept(
     sent = await server.call(
         "POST",
         f"/api/v1/guias/{guide.numero}/token",
-        {"canal": "sms", "celular": "(93) 99559-5999"},
+        {"canal": "sms", "celular": "(93) 99559-5999", "cpf": cpf},
     )
     assert sent.status == 202 and gateway.messages[-1]["to"] == "5593995595999"
     assert (await Beneficiary.get(id=ben.id)).mobile == "+5593995595999"
@@ -137,7 +138,7 @@ async def test_an_email_needs_the_matching_cpf_and_its_code_validates(
     no_cpf = await server.call("POST", path, {"canal": "email"})
     wrong = await server.call("POST", path, {"canal": "email", "cpf": refs.cpf()})
     assert no_cpf.status == 422 and no_cpf.body["campo"] == "cpf"
-    assert wrong.status == 422 and wrong.body["erro"] == "CPF_NAO_CONFERE"
+    assert wrong.status == 422 and wrong.body["erro"] == "DADOS_NAO_CONFEREM"
     assert smtp.messages == []
 
     sent = await server.call("POST", path, {"canal": "email", "cpf": Cpf.parse(cpf).formatted})
@@ -246,7 +247,7 @@ async def test_wrong_cpfs_are_limited_so_the_check_cannot_guess_a_cpf(
     answers = [
         await server.call("POST", path, {"canal": "email", "cpf": refs.cpf()}) for _ in range(6)
     ]
-    assert [a.body["erro"] for a in answers] == ["CPF_NAO_CONFERE"] * 5 + ["LIMITE_EXCEDIDO"]
+    assert [a.body["erro"] for a in answers] == ["DADOS_NAO_CONFEREM"] * 5 + ["LIMITE_EXCEDIDO"]
     assert answers[-1].status == 429 and int(answers[-1].headers["Retry-After"]) > 0
     still_limited = await server.call("POST", path, {"canal": "email", "cpf": cpf})
     assert still_limited.status == 429 and smtp.messages == []
@@ -258,13 +259,14 @@ async def test_two_first_numbers_at_once_register_only_one(
     server: RunningServer, world: World, peers: tuple[SmsGateway, SmtpServer]
 ) -> None:
     gateway, _ = peers
-    ben = await world.beneficiary()
+    cpf = refs.cpf()
+    ben = await world.beneficiary(cpf=cpf)
     await Beneficiary.filter(id=ben.id).update(mobile=None)
     guide = await world.guide(ben)
     path = f"/api/v1/guias/{guide.numero}/token"
     first, second = await asyncio.gather(
-        server.call("POST", path, {"canal": "sms", "celular": "(41) 99111-1111"}),
-        server.call("POST", path, {"canal": "sms", "celular": "(41) 99222-2222"}),
+        server.call("POST", path, {"canal": "sms", "celular": "(41) 99111-1111", "cpf": cpf}),
+        server.call("POST", path, {"canal": "sms", "celular": "(41) 99222-2222", "cpf": cpf}),
     )
     assert sorted([first.status, second.status]) == [202, 422]
     registered = (await Beneficiary.get(id=ben.id)).mobile

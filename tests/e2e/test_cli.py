@@ -166,7 +166,7 @@ def test_run_sets_up_and_serves_until_stopped(tmp_path: Path, stop: signal.Signa
                 break
         base = lines[-1].split()[2]
         assert "Demo guides:\n" in lines
-        assert str(tmp_path / "odontoken.sqlite3") in lines[0]
+        assert " on sqlite://odontoken.sqlite3, " in lines[0]  # relative to the working folder
         with urllib.request.urlopen(f"{base}/api/openapi.json", timeout=10) as resp:
             assert json.load(resp)["openapi"].startswith("3.1")
         with urllib.request.urlopen(f"{base}/portal", timeout=10) as resp:

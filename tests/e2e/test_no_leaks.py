@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from bot.composition import assemble
+from bot.log_format import RequestIdFilter, formatter
 from bot.logs import pin_parameter_loggers
 from tests.conftest import World
 from tests.support import backends
@@ -58,6 +59,12 @@ async def test_issue_and_validate_leave_no_code_or_cpf_in_store_database_or_logs
     store_text = await dump_store(store)
     db_text = await backends.database_dump(database)
     log_text = "\n".join(f"{r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records)
+    # The lines as the service writes them, in both formats (app.log_format).
+    stamp = RequestIdFilter()
+    lines = {
+        name: "\n".join(formatter(name).format(r) for r in caplog.records if stamp.filter(r))
+        for name in ("plain", "json")
+    }
 
     # The dumps are real: they hold what the flow wrote, masked.
     assert ben.carteirinha in store_text and ":used:" in store_text
@@ -71,7 +78,11 @@ async def test_issue_and_validate_leave_no_code_or_cpf_in_store_database_or_logs
         "CPF digits": cpf.digits,
         "CPF formatted": cpf.formatted,
     }
-    for where, text in (("store", store_text), ("database", db_text), ("logs", log_text)):
+    texts = {"store": store_text, "database": db_text, "logs": log_text}
+    texts |= {f"{name} log lines": text for name, text in lines.items()}
+    assert all("token.validated" in text for text in lines.values())
+    for where, text in texts.items():
         for what, value in secrets.items():
             assert value not in text, f"{what} found in {where}"
-    assert phone.e164 not in log_text and phone.e164[3:] not in log_text
+    for text in (log_text, *lines.values()):
+        assert phone.e164 not in text and phone.e164[3:] not in text

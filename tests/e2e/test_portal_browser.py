@@ -174,8 +174,8 @@ async def test_another_mobile_is_refused_with_the_operators_message(
 
     message = page.get_by_role("alertdialog", name="Mensagem")
     await expect(message).to_contain_text(
-        "Para realizar a alteração do celular o beneficiário deve entrar em contato "
-        "com a operadora."
+        "Para realizar a alteração do celular ou do e-mail o beneficiário deve entrar em "
+        "contato com a operadora."
     )
     await expect(message.get_by_role("button", name="OK")).to_be_focused()
     await page.keyboard.press("Enter")

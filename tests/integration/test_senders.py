@@ -268,7 +268,7 @@ def test_the_rendered_texts_speak_portuguese_with_accents() -> None:
     message = email_message(a_guide())
     rendered = render_email(message)
     assert "código" in render_sms(message) and "Vale" in render_sms(message)
-    assert "Não informe" in render_sms(message)
+    assert "A operadora nunca pede o código por telefone." in render_sms(message)
     assert "código" in rendered.subject
     assert "válido" in rendered.text and "Olá, Maria!" in rendered.text
     assert 'lang="pt-BR"' in rendered.html and "válido" in rendered.html

@@ -17,8 +17,8 @@ from token_core.codes.validation import (
     candidate_scopes,
     guide_refusal,
 )
-from token_core.delivery.contacts import ContactRules
-from token_core.errors import ChangeOnlyBySab, ContactRequired
+from token_core.delivery.contacts import pick_contact
+from token_core.errors import ContactRequired
 from token_core.guides.queries import GuideView
 from token_core.keyring import Keyring
 from token_core.storage.memory import InProcessStore
@@ -105,18 +105,14 @@ def test_times_read_by_people_are_in_brasilia_and_by_machines_in_utc_with_z() ->
     assert iso_utc(NOW) == "2026-12-01T17:35:00Z"
 
 
-def test_a_registered_contact_can_be_changed_only_by_the_sab() -> None:
-    pick = ContactRules._pick
-    assert pick("+5541988575949", None, "do celular", "celular", "?") == ("+5541988575949", None)
-    assert pick("+5541988575949", "+5541988575949", "do celular", "celular", "?")[1] is None
-    with pytest.raises(ChangeOnlyBySab):
-        pick("+5541988575949", "+5511991234567", "do celular", "celular", "?")
+def test_a_typed_contact_other_than_the_registered_one_does_not_fit() -> None:
+    registered, other = "+5541988575949", "+5511991234567"
+    assert pick_contact(registered, None, "celular", "?") == (registered, None, True)
+    assert pick_contact(registered, registered, "celular", "?") == (registered, None, True)
+    assert pick_contact(registered, other, "celular", "?") == (registered, None, False)
     with pytest.raises(ContactRequired):
-        pick(None, None, "do celular", "celular", "Informe o celular.")
-    assert pick(None, "+5511991234567", "do celular", "celular", "?") == (
-        "+5511991234567",
-        "+5511991234567",
-    )
+        pick_contact(None, None, "celular", "Informe o celular.")
+    assert pick_contact(None, other, "celular", "?") == (other, other, True)
 
 
 class Clock:

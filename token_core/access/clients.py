@@ -6,9 +6,11 @@ lets the operator add a new key first and re-encrypt later.
 
 from __future__ import annotations
 
+import enum
 import re
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -22,6 +24,22 @@ CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{1,49}", re.ASCII)
 
 class ClientError(DomainError):
     pass
+
+
+class ClientRole(enum.StrEnum):
+    """What a client may do: the dentist system never receives a code; the operator's app
+    backend receives one for its logged-in beneficiary and does nothing else."""
+
+    DENTIST = "dentista"
+    APP = "app"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """An active client's valid secrets (newest first) and its role."""
+
+    secrets: list[str]
+    role: ClientRole
 
 
 class SecretsUnreadable(RuntimeError):
@@ -61,15 +79,17 @@ class ClientRegistry:
     def __init__(self, box: SecretBox, cache_seconds: float = 5) -> None:
         self._box = box
         self._cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, list[str]]] = {}
+        self._cache: dict[str, tuple[float, Credentials]] = {}
 
-    async def create(self, client_id: str) -> str:
+    async def create(self, client_id: str, role: ClientRole = ClientRole.DENTIST) -> str:
         if not CLIENT_ID.fullmatch(client_id):
             raise ClientError("client id: 2-50 lower-case letters, digits, '.', '_' or '-'")
         if await ApiClient.exists(client_id=client_id):
             raise ClientError(f"client {client_id} already exists (use rotate)")
         secret = secrets.token_urlsafe(32)
-        await ApiClient.create(client_id=client_id, secret_current=self._box.seal(secret))
+        await ApiClient.create(
+            client_id=client_id, role=role.value, secret_current=self._box.seal(secret)
+        )
         return secret
 
     async def ensure(self, client_id: str) -> None:
@@ -97,18 +117,27 @@ class ClientRegistry:
 
     async def secrets_for(self, client_id: str) -> list[str]:
         """The secrets valid for an active client, newest first; empty for an unknown one."""
+        found = await self.credentials_for(client_id)
+        return found.secrets if found else []
+
+    async def credentials_for(self, client_id: str) -> Credentials | None:
+        """An active client's secrets and role; None for an unknown or inactive one."""
         now = time.monotonic()
         cached = self._cache.get(client_id)
         if cached and cached[0] > now:
             return cached[1]
         client = await ApiClient.get_or_none(client_id=client_id, active=True)
-        found: list[str] = []
-        if client is not None:
-            found.append(self._box.open(client.secret_current))
-            if client.secret_previous:
-                found.append(self._box.open(client.secret_previous))
-        if found:
-            if len(self._cache) > 1000:
-                self._cache.clear()
-            self._cache[client_id] = (now + self._cache_seconds, found)
-        return found
+        if client is None:
+            return None
+        try:
+            role = ClientRole(client.role)
+        except ValueError:  # a role this version does not know: no rights at all
+            return None
+        found = [self._box.open(client.secret_current)]
+        if client.secret_previous:
+            found.append(self._box.open(client.secret_previous))
+        credentials = Credentials(found, role)
+        if len(self._cache) > 1000:
+            self._cache.clear()
+        self._cache[client_id] = (now + self._cache_seconds, credentials)
+        return credentials

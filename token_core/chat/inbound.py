@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from token_core.request_context import current_request_id
 from token_core.vocabulary import Channel
 
 
@@ -27,6 +28,9 @@ class InboundUpdate:
     chat_id: str
     update_id: str  # the platform's id, for dropping a resent update
     payload: str
+    # The id of the webhook call that received it (by default, the request being handled when
+    # the update is made): the log lines of its handling carry it.
+    request_id: str = field(default_factory=current_request_id)
 
 
 class Pushed(enum.Enum):

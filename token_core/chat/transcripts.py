@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from token_core.chat import links
 from token_core.chat.conversations import ChatRef, Conversations
 from token_core.chat.redaction import mask_sensitive
+from token_core.metrics import NO_METRICS, Metrics
 from token_core.persistence.models import TranscriptEntry
 from token_core.storage.ports import EphemeralStore
 from token_core.vocabulary import Channel, Direction, iso_utc
@@ -16,8 +17,9 @@ LIVE_TOPIC = "transcripts"
 
 
 class Transcripts:
-    def __init__(self, store: EphemeralStore) -> None:
+    def __init__(self, store: EphemeralStore, metrics: Metrics = NO_METRICS) -> None:
         self._store = store
+        self._metrics = metrics
         self.conversations = Conversations(store)
 
     async def record(
@@ -44,6 +46,8 @@ class Transcripts:
             beneficiary_id=beneficiary_id,
             text=mask_sensitive(text, codes),
         )
+        if direction is Direction.OUT:
+            self._metrics.chat_message_out(channel)
         await self.conversations.touch(
             ChatRef(channel, chat_id), beneficiary_id, entry.text, entry.at
         )

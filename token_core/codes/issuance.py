@@ -7,12 +7,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from token_core import audit
+from token_core.codes.budget import BudgetKind, ClientBudget
 from token_core.codes.generation import SecretCode, new_code
 from token_core.codes.policy import TokenPolicy
 from token_core.codes.single_use import Scope
 from token_core.errors import GuideAlreadyValidated, GuideConflict, RateLimited
 from token_core.guides.service import GuideService
 from token_core.keyring import Keyring
+from token_core.metrics import NO_METRICS, Metrics
 from token_core.persistence.models import Beneficiary, Guide
 from token_core.registry import beneficiaries
 from token_core.storage.ports import EphemeralStore
@@ -36,18 +38,33 @@ class IssuedCode:
 
 class TokenIssuer:
     def __init__(
-        self, store: EphemeralStore, keyring: Keyring, policy: TokenPolicy, guides: GuideService
+        self,
+        store: EphemeralStore,
+        keyring: Keyring,
+        policy: TokenPolicy,
+        guides: GuideService,
+        budget: ClientBudget | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._store = store
         self._keyring = keyring
         self._policy = policy
         self._guides = guides
+        self._budget = budget or ClientBudget(store, policy)
+        self._metrics = metrics
 
     async def for_guide(
-        self, numero: str, channel: Channel, actor: str, *, live: bool = True
+        self,
+        numero: str,
+        channel: Channel,
+        actor: str,
+        *,
+        live: bool = True,
+        client: str | None = None,
     ) -> IssuedCode:
         """A code that validates this guide only. Replaces the guide's previous code at once,
-        or (live=False) only when `activate` is called after its delivery succeeded.
+        or (live=False) only when `activate` is called after its delivery succeeded. An API
+        `client` pays it from its hourly issue budget.
         """
         guide = await self._guides.get(numero)
         if guide.status is GuideStatus.VALIDATED:
@@ -55,12 +72,14 @@ class TokenIssuer:
         if guide.status is not GuideStatus.AWAITING_TOKEN:
             raise GuideConflict("Esta guia não está aguardando token.")
         beneficiary = await beneficiaries.active(guide.beneficiary.carteirinha)
-        return await self._issue(beneficiary, guide, channel, actor, live)
+        return await self._issue(beneficiary, guide, channel, actor, live, client)
 
-    async def for_beneficiary(self, carteirinha: str, channel: Channel, actor: str) -> IssuedCode:
+    async def for_beneficiary(
+        self, carteirinha: str, channel: Channel, actor: str, *, client: str | None = None
+    ) -> IssuedCode:
         """A code for the beneficiary's first guide awaiting a token, registered now or later."""
         beneficiary = await beneficiaries.active(carteirinha)
-        return await self._issue(beneficiary, None, channel, actor, True)
+        return await self._issue(beneficiary, None, channel, actor, True, client)
 
     async def _issue(
         self,
@@ -69,16 +88,21 @@ class TokenIssuer:
         channel: Channel,
         actor: str,
         live: bool,
+        client: str | None,
     ) -> IssuedCode:
         carteirinha = beneficiary.carteirinha
         numero = guide.numero if guide else None
         trail = audit.For(actor, guide=numero, carteirinha=carteirinha, channel=channel)
+        if client:
+            await self._budget.charge(BudgetKind.ISSUES, client, trail)
         wait = await self._store.hit(
             f"issue:{carteirinha}",
             self._policy.issue_max_per_beneficiary,
             self._policy.issue_window_seconds,
         )
         if wait is not None:
+            if client:  # nothing was issued
+                await self._budget.refund(BudgetKind.ISSUES, client)
             retry_at = datetime.now(UTC) + timedelta(seconds=wait)
             await trail.record(AuditKind.TOKEN_RATE_LIMITED, retry_at=retry_at.isoformat())
             raise RateLimited(
@@ -95,6 +119,7 @@ class TokenIssuer:
             )
         expires_at = datetime.now(UTC) + timedelta(seconds=self._policy.ttl_seconds)
         await trail.record(AuditKind.TOKEN_ISSUED, expires_at=expires_at.isoformat(), live=live)
+        self._metrics.code_issued(channel)
         return IssuedCode(code, scope, expires_at, beneficiary, guide, digest, live)
 
     async def activate(self, issued: IssuedCode) -> IssuedCode:
@@ -126,6 +151,7 @@ class TokenIssuer:
         """Audit a delivery. A failed one revokes the code; a good one sets the default channel."""
         scope = issued.scope
         trail = audit.For(actor, guide=scope.guide, carteirinha=scope.beneficiary, channel=channel)
+        self._metrics.delivered(channel, "ok" if error is None else "failed")
         if error is not None:
             if not issued.live:  # never went live: the code delivered before keeps working
                 await trail.record(

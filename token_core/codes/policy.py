@@ -18,6 +18,10 @@ class TokenPolicy:
     beneficiary_failure_window_seconds: float = 3600
     issue_max_per_beneficiary: int = 5
     issue_window_seconds: float = 900
+    # Per API client and hour (token_core/codes/budget.py); the defaults are argued in
+    # settings.toml [limits].
+    client_failures_per_hour: int = 2000
+    client_issues_per_hour: int = 20000
 
     def attempt_policy(self) -> AttemptPolicy:
         return AttemptPolicy(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from token_core import audit
+from token_core.codes.budget import BudgetKind, ClientBudget
 from token_core.codes.generation import new_validation_code, normalise_code_input
 from token_core.codes.policy import TokenPolicy
 from token_core.codes.single_use import (
@@ -26,6 +27,7 @@ from token_core.errors import Unavailable
 from token_core.faults import is_outage
 from token_core.guides.queries import GuideView, guide_view, record_validation
 from token_core.keyring import Keyring
+from token_core.metrics import NO_METRICS, Metrics
 from token_core.storage.ports import EphemeralStore
 from token_core.vocabulary import AuditKind, Channel, GuideStatus, utc_now
 
@@ -116,11 +118,31 @@ def candidate_scopes(guide: GuideView) -> list[Scope]:
     return scopes
 
 
+# What the store answers that is not a wrong guess: the client's failure budget is given back.
+_NOT_A_FAILURE = {
+    AttemptStatus.VALID,
+    AttemptStatus.RESUMED,
+    AttemptStatus.EXPIRED,
+    AttemptStatus.USED,
+    AttemptStatus.GUIDE_LOCKED,
+    AttemptStatus.BENEFICIARY_LIMIT,
+}
+
+
 class TokenValidator:
-    def __init__(self, store: EphemeralStore, keyring: Keyring, policy: TokenPolicy) -> None:
+    def __init__(
+        self,
+        store: EphemeralStore,
+        keyring: Keyring,
+        policy: TokenPolicy,
+        budget: ClientBudget | None = None,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         self._store = store
         self._keyring = keyring
         self._policy = policy
+        self._budget = budget or ClientBudget(store, policy)
+        self._metrics = metrics
         self._shape = re.compile(rf"[0-9]{{{policy.digits}}}")
 
     @property
@@ -128,9 +150,27 @@ class TokenValidator:
         return self._policy.digits
 
     async def validate(
-        self, numero: str, typed: str, channel: Channel | None, actor: str
+        self,
+        numero: str,
+        typed: str,
+        channel: Channel | None,
+        actor: str,
+        *,
+        client: str | None = None,
     ) -> ValidationResult:
-        """Check the code the beneficiary read out; spend it and validate the guide on a match."""
+        """Check the code the beneficiary read out; spend it and validate the guide on a match.
+
+        `client` (an API client's id) pays a wrong code from its hourly failure budget, counted
+        before the comparison (ClientLimited once spent), and has its own beneficiary-wide
+        failure counter in the store.
+        """
+        result = await self._validate(numero, typed, channel, actor, client)
+        self._metrics.validated(result.status.value)
+        return result
+
+    async def _validate(
+        self, numero: str, typed: str, channel: Channel | None, actor: str, client: str | None
+    ) -> ValidationResult:
         code = normalise_code_input(typed)
         if not self._shape.fullmatch(code):
             return ValidationResult(ValidationStatus.MALFORMED, numero)
@@ -147,9 +187,13 @@ class TokenValidator:
             Candidate(s, self._keyring.code_digest(s.label, code)) for s in candidate_scopes(guide)
         ]
         attempt_id = uuid.uuid4().hex
+        if client:
+            await self._budget.charge(BudgetKind.FAILURES, client, trail)
         outcome = await self._store.attempt(
-            numero, candidates, self._policy.attempt_policy(), attempt_id
+            numero, candidates, self._policy.attempt_policy(), attempt_id, client or ""
         )
+        if client and outcome.status in _NOT_A_FAILURE and not outcome.locked_now:
+            await self._budget.refund(BudgetKind.FAILURES, client)
         if outcome.status in (AttemptStatus.VALID, AttemptStatus.RESUMED):
             spent = next(c for c in candidates if c.scope == outcome.matched)
             return await self._record_spent(guide, Spend(spent, outcome, attempt_id), trail)
@@ -240,5 +284,6 @@ class TokenValidator:
         if outcome.locked_now:
             assert result.locked_until is not None
             logger.warning("guide %s locked after too many wrong codes", numero)
+            self._metrics.guide_locked()
             await trail.record(AuditKind.GUIDE_LOCKED, locked_until=result.locked_until.isoformat())
         return result

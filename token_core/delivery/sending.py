@@ -78,7 +78,12 @@ class CodeSending:
         """The channels this deployment can send codes on."""
         return set(self._senders)
 
-    async def send(self, request: SendRequest, actor: str) -> SendReceipt:
+    async def send(
+        self, request: SendRequest, actor: str, *, client: str | None = None
+    ) -> SendReceipt:
+        """Send a code for the guide; an API `client` pays the checks and the code from its
+        hourly budgets (token_core/codes/budget.py).
+        """
         sender = self._senders.get(request.channel)
         if sender is None:
             raise ChannelUnavailable(
@@ -95,13 +100,14 @@ class CodeSending:
             email=request.email,
             cpf=request.cpf,
             actor=actor,
+            client=client,
         )
         if new_contact is not None:
             await self._rules.claim(beneficiary, request.channel, new_contact)
         try:
             # Not live until delivered: a failed re-send leaves the code sent before working.
             issued = await self._issuer.for_guide(
-                request.numero, request.channel, actor, live=False
+                request.numero, request.channel, actor, live=False, client=client
             )
             await self._deliver(sender, issued, request.channel, destination, actor)
             issued = await self._issuer.activate(issued)

@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from token_core import audit
+from token_core import audit, outbox
 from token_core.codes.single_use import Scope
-from token_core.errors import GuideConflict, GuideNotFound
+from token_core.errors import GuideAlreadyValidated, GuideConflict, GuideNotFound
 from token_core.guides import queries
 from token_core.persistence.models import Beneficiary, Guide
 from token_core.persistence.transactions import DuplicateKey, atomic
 from token_core.registry import beneficiaries
 from token_core.storage.ports import EphemeralStore
-from token_core.vocabulary import AuditKind, GuideStatus
+from token_core.vocabulary import AuditKind, EventType, GuideStatus, iso_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,20 +82,37 @@ class GuideService:
             raise GuideNotFound()
         return guide
 
-    async def cancel(self, numero: str, actor: str) -> Guide:
-        """Cancel a guide awaiting a token and revoke the code bound to it."""
+    async def cancel(self, numero: str, actor: str, reason: str | None = None) -> Guide:
+        """Cancel a guide awaiting a token, revoke the code bound to it and tell the dentist
+        system (`guia.cancelada`, in the same transaction). A validated guide cannot be.
+        """
         guide = await self.get(numero)
         now = datetime.now(UTC)
-        changed = await Guide.filter(id=guide.id, status=GuideStatus.AWAITING_TOKEN).update(
-            status=GuideStatus.CANCELLED, cancelled_at=now, updated_at=now
-        )
-        if not changed:
-            raise GuideConflict("Só uma guia aguardando token pode ser cancelada.")
         carteirinha = guide.beneficiary.carteirinha
+        async with atomic():
+            changed = await Guide.filter(id=guide.id, status=GuideStatus.AWAITING_TOKEN).update(
+                status=GuideStatus.CANCELLED, cancelled_at=now, updated_at=now
+            )
+            if changed:
+                await audit.For(actor, guide=numero, carteirinha=carteirinha).record(
+                    AuditKind.GUIDE_CANCELLED, motivo=reason
+                )
+                await outbox.enqueue(
+                    EventType.GUIDE_CANCELLED,
+                    {
+                        "numero": numero,
+                        "carteirinha": carteirinha,
+                        "status": GuideStatus.CANCELLED.value,
+                        "cancelada_em": iso_utc(now),
+                        "motivo": reason,
+                    },
+                )
+        if not changed:
+            current = await self.get(numero)
+            if current.status is GuideStatus.VALIDATED:
+                raise GuideAlreadyValidated(current.validated_at)
+            raise GuideConflict("Só uma guia aguardando token pode ser cancelada.")
         await self._store.revoke_code(Scope(carteirinha, numero))
-        await audit.For(actor, guide=numero, carteirinha=carteirinha).record(
-            AuditKind.GUIDE_CANCELLED
-        )
         return await self.get(numero)
 
     async def unlock(self, numero: str, actor: str, reason: str | None = None) -> bool:

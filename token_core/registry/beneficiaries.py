@@ -11,6 +11,10 @@ from token_core.registry.identity import Cpf
 from token_core.vocabulary import Channel
 
 CONTACT_FIELDS = {Channel.SMS: "mobile", Channel.EMAIL: "email"}
+# Where a contact came from (Beneficiary.mobile_source / email_source; NULL = the registry).
+SOURCE_REGISTRY = "registry"
+SOURCE_FLOW = "flow"  # a first contact typed by the dentist system, proven by the CPF
+SOURCE_SAB = "sab"  # changed by the support desk
 
 
 async def by_carteirinha(carteirinha: str) -> Beneficiary | None:
@@ -41,7 +45,9 @@ async def claim_contact(beneficiary_id: int, channel: Channel, contact: str) -> 
     registered (a concurrent claim may have won with another one).
     """
     field = CONTACT_FIELDS[channel]
-    taken = await Beneficiary.filter(id=beneficiary_id, **{field: None}).update(**{field: contact})
+    taken = await Beneficiary.filter(id=beneficiary_id, **{field: None}).update(
+        **{field: contact, f"{field}_source": SOURCE_FLOW}
+    )
     if taken:
         return contact
     current = await Beneficiary.get(id=beneficiary_id)
@@ -52,4 +58,6 @@ async def claim_contact(beneficiary_id: int, channel: Channel, contact: str) -> 
 async def release_contact(beneficiary_id: int, channel: Channel, contact: str) -> None:
     """Undo a claim whose delivery did not happen."""
     field = CONTACT_FIELDS[channel]
-    await Beneficiary.filter(id=beneficiary_id, **{field: contact}).update(**{field: None})
+    await Beneficiary.filter(id=beneficiary_id, **{field: contact}).update(
+        **{field: None, f"{field}_source": None}
+    )

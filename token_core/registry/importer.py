@@ -12,13 +12,15 @@ from token_core.chat import links
 from token_core.errors import DomainError, InvalidEmail
 from token_core.keyring import Keyring
 from token_core.persistence.models import Beneficiary
+from token_core.persistence.sql import connection, is_postgres
 from token_core.persistence.transactions import atomic
 from token_core.registry.identity import Cpf, Mobile
+from token_core.registry.import_merge import STORED_FIELDS, RowFields, Stored, merge, unproven
+from token_core.vocabulary import Channel
 
 HEADER = ["carteirinha", "cpf", "nome", "celular", "email"]
 _CARTEIRINHA = re.compile(r"[0-9A-Za-z.\-]{1,20}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-_COMPARED_FIELDS = ("cpf_hash", "cpf_masked", "name", "mobile", "email")
 
 
 class RegistryFormatError(Exception):
@@ -127,7 +129,7 @@ async def import_registry(
     return report
 
 
-def _fields(row: RegistryRow, keyring: Keyring) -> tuple[str, str, str, str | None, str | None]:
+def _fields(row: RegistryRow, keyring: Keyring) -> RowFields:
     return (
         keyring.cpf_lookup(row.cpf.digits),
         row.cpf.masked,
@@ -137,43 +139,60 @@ def _fields(row: RegistryRow, keyring: Keyring) -> tuple[str, str, str, str | No
     )
 
 
+_COLUMNS = ", ".join(("carteirinha", *STORED_FIELDS))
+
+
+async def _read_for_update(carteirinhas: list[str]) -> dict[str, Stored]:
+    """The stored rows of this batch, locked until the batch commits (PostgreSQL), so a first
+    contact the token flow claims meanwhile is either seen here or claimed after the import.
+    """
+    conn = connection()
+    # Only the constant column names and placeholders are formatted into the texts. Locked in
+    # card order, so two imports at once cannot deadlock.
+    if is_postgres(conn):
+        text = (
+            f"SELECT {_COLUMNS} FROM beneficiary WHERE carteirinha = ANY($1::varchar[]) "  # noqa: S608
+            "ORDER BY carteirinha FOR UPDATE"
+        )
+        _, rows = await conn.execute_query(text, [carteirinhas])
+    else:
+        marks = ",".join("?" * len(carteirinhas))
+        text = f"SELECT {_COLUMNS} FROM beneficiary WHERE carteirinha IN ({marks})"  # noqa: S608
+        _, rows = await conn.execute_query(text, carteirinhas)
+    return {str(r[0]): tuple(r[1:]) for r in rows}
+
+
+def _model(carteirinha: str, stored: Stored, now: datetime) -> Beneficiary:
+    values = dict(zip(STORED_FIELDS, stored, strict=True))
+    default = values.pop("default_channel")
+    return Beneficiary(
+        carteirinha=carteirinha,
+        **values,
+        default_channel=Channel(default) if default else None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 async def _upsert(rows: list[RegistryRow], keyring: Keyring, report: ImportReport) -> None:
     now = datetime.now(UTC)
     async with atomic():
-        existing = {
-            values[0]: tuple(values[1:])
-            for values in await Beneficiary.filter(
-                carteirinha__in=[r.carteirinha for r in rows]
-            ).values_list("carteirinha", *_COMPARED_FIELDS)
+        existing = await _read_for_update([r.carteirinha for r in rows])
+        wanted = {
+            r.carteirinha: merge(_fields(r, keyring), existing.get(r.carteirinha)) for r in rows
         }
-        wanted = {r.carteirinha: _fields(r, keyring) for r in rows}
         changed = {c: f for c, f in wanted.items() if existing.get(c) != f}
         if changed:
             await Beneficiary.bulk_create(
-                [
-                    Beneficiary(
-                        carteirinha=c,
-                        cpf_hash=f[0],
-                        cpf_masked=f[1],
-                        name=f[2],
-                        mobile=f[3],
-                        email=f[4],
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    for c, f in changed.items()
-                ],
-                update_fields=[*_COMPARED_FIELDS, "updated_at"],
+                [_model(c, f, now) for c, f in changed.items()],
+                update_fields=[*STORED_FIELDS, "updated_at"],
                 on_conflict=["carteirinha"],
             )
-        # A chat link proves "this phone and this CPF": a new phone or a new CPF undoes it.
-        unproven = [
-            c
-            for c, f in changed.items()
-            if c in existing and (existing[c][0] != f[0] or existing[c][3] != f[3])
+        revoke = [
+            c for c, f in changed.items() if c in existing and unproven(existing[c], f[0], f[3])
         ]
-        if unproven:
-            report.links_revoked += await links.revoke_of_carteirinhas(unproven, now)
+        if revoke:
+            report.links_revoked += await links.revoke_of_carteirinhas(revoke, now)
     report.inserted += sum(c not in existing for c in changed)
     report.updated += sum(c in existing for c in changed)
     report.unchanged += len(rows) - len(changed)

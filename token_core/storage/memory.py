@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import hmac
 import logging
 import time
@@ -100,13 +101,18 @@ class InProcessStore:
         return True
 
     async def attempt(
-        self, guide: str, candidates: list[Candidate], policy: AttemptPolicy, attempt_id: str = ""
+        self,
+        guide: str,
+        candidates: list[Candidate],
+        policy: AttemptPolicy,
+        attempt_id: str = "",
+        client: str = "",
     ) -> AttemptOutcome:
         beneficiary = candidates[0].scope.beneficiary
         lock_key = self._keys.guide_lock(beneficiary, guide)
         if self._get(lock_key) is not None:
             return AttemptOutcome(AttemptStatus.GUIDE_LOCKED, retry_after=self._ttl(lock_key))
-        ben_key = self._keys.beneficiary_failures(beneficiary)
+        ben_key = self._keys.beneficiary_failures(beneficiary, client)
         if int(self._get(ben_key) or 0) >= policy.beneficiary_max_failures:
             return AttemptOutcome(AttemptStatus.BENEFICIARY_LIMIT, retry_after=self._ttl(ben_key))
         for cand in candidates:
@@ -162,6 +168,12 @@ class InProcessStore:
             return self._ttl(full)
         return None
 
+    async def refund(self, key: str) -> None:
+        full = self._keys.plain(f"rate:{key}")
+        count = int(self._get(full) or 0)
+        if count > 0:
+            self._data[full] = (str(count - 1), self._data[full][1])
+
     async def blocked(self, key: str, limit: int) -> float | None:
         full = self._keys.plain(f"rate:{key}")
         if int(self._get(full) or 0) >= limit:
@@ -211,6 +223,11 @@ class InProcessStore:
         for _at, member in due:
             del plan[member]
         return [member for _at, member in due]
+
+    async def forget(self, *names: str) -> int:
+        globs = [glob for name in names if name for glob in self._keys.about(name)]
+        gone = [key for key in self._data if any(fnmatch.fnmatchcase(key, g) for g in globs)]
+        return self._delete(*gone)
 
     def inbound(self, backlog_cap: int, claim_after_seconds: float) -> InProcessInbound:
         del claim_after_seconds  # one process: nothing to claim from another worker

@@ -36,12 +36,19 @@ class EphemeralStore(Protocol):
         """
 
     async def attempt(
-        self, guide: str, candidates: list[Candidate], policy: AttemptPolicy, attempt_id: str = ""
+        self,
+        guide: str,
+        candidates: list[Candidate],
+        policy: AttemptPolicy,
+        attempt_id: str = "",
+        client: str = "",
     ) -> AttemptOutcome:
         """One atomic validation step: refuse while locked, else compare and spend on a match,
         else tell a used or expired code apart, else count the failure (and lock at the limit).
 
-        `candidates` all belong to one beneficiary; `guide` is the guide being validated.
+        `candidates` all belong to one beneficiary; `guide` is the guide being validated. The
+        guide's failures and lock are shared by every caller; the beneficiary-wide failure
+        limit is counted per `client` (an API client's id; "" for every other caller).
         """
 
     async def unlock_guide(self, beneficiary: str, guide: str) -> bool:
@@ -49,6 +56,11 @@ class EphemeralStore(Protocol):
 
     async def hit(self, key: str, limit: int, window: float) -> float | None:
         """Count one event in a fixed window; None when allowed, else seconds until allowed."""
+
+    async def refund(self, key: str) -> None:
+        """Take back one event counted by `hit` (what it let through turned out not to count):
+        never below zero, the window's end unchanged, nothing when the window is over.
+        """
 
     async def blocked(self, key: str, limit: int) -> float | None:
         """Whether `hit(key, …)` has reached `limit` in its window, without counting: seconds
@@ -83,6 +95,12 @@ class EphemeralStore(Protocol):
 
     async def take_due(self, kind: str, now: float, limit: int = 100) -> list[str]:
         """Remove and return the members of `kind` due by `now`; each is taken by one caller."""
+
+    async def forget(self, *names: str) -> int:
+        """Drop every key about these beneficiaries (carteirinhas) or chats (chat ids): live
+        codes, known and used digests, counters, locks, rate limits, dialogue state (an erased
+        person's ephemeral traces). How many keys went.
+        """
 
     def inbound(self, backlog_cap: int, claim_after_seconds: float) -> InboundQueue:
         """The durable queue of inbound chat updates kept in this store."""

@@ -397,6 +397,13 @@ class RedisStore:
         taken = await self._take_due(keys=[self._keys.plain(f"schedule:{kind}")], args=[now, limit])
         return [str(m) for m in taken]
 
+    async def forget(self, *names: str) -> int:
+        gone = 0
+        for glob in [glob for name in names if name for glob in self._keys.about(name)]:
+            async for key in self._redis.scan_iter(match=glob, count=500):
+                gone += int(await self._redis.delete(key))  # one by one: keys of many slots
+        return gone
+
     def inbound(self, backlog_cap: int, claim_after_seconds: float) -> RedisInbound:
         return RedisInbound(self._redis, self.prefix, backlog_cap, claim_after_seconds)
 

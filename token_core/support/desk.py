@@ -151,7 +151,7 @@ class SabDesk:
         """
         now = utc_now()
         carteirinha = beneficiary.carteirinha
-        changes: dict[str, object] = {field: value}
+        changes: dict[str, object] = {field: value, f"{field}_source": beneficiaries.SOURCE_SAB}
         revoked_links = 0
         async with atomic():
             if field == "mobile":

@@ -10,6 +10,7 @@ const DATA = new Intl.DateTimeFormat("pt-BR", {
 const NUMERO_GUIA = /^[A-Za-z0-9._-]{1,30}$/;
 const NOME_CANAL = { sms: "SMS", email: "e-mail", telegram: "Telegram", whatsapp: "WhatsApp" };
 const CAMPO_ERRO = { celular: "sms-celular", email: "email-endereco", cpf: "email-cpf", token: "token" };
+const CAMPO_ERRO_SMS = { ...CAMPO_ERRO, cpf: "sms-cpf" };
 
 const $ = (id) => document.getElementById(id);
 const estado = { guia: null, canais: null, canal: null };
@@ -57,7 +58,7 @@ function avisar(id, texto) {
 }
 
 function marcarCampo(dados) {
-  const id = CAMPO_ERRO[dados.campo];
+  const id = (estado.canal === "sms" ? CAMPO_ERRO_SMS : CAMPO_ERRO)[dados.campo];
   if (!id) return;
   $(id).setAttribute("aria-invalid", "true");
   $(id).focus();
@@ -142,6 +143,9 @@ function abrirPainel(canal) {
     const cadastrado = estado.canais && estado.canais.sms;
     $("sms-cadastro").hidden = !cadastrado;
     $("form-sms").hidden = Boolean(cadastrado);
+    // Só o primeiro celular precisa do CPF (a prova de que o número é do beneficiário).
+    $("sms-cpf-campo").hidden = Boolean(cadastrado);
+    $("sms-cpf-ajuda").hidden = Boolean(cadastrado);
     if (cadastrado) $("sms-cadastrado").textContent = cadastrado.destino;
   }
   if (painel === "email") {
@@ -189,7 +193,7 @@ async function enviar(botao, pedido) {
   const { ok, dados } = await ocupado(botao, () => api("POST", `/guias/${estado.guia.numero}/token`, pedido));
   if (!ok) {
     avisar("envio-aviso", "");
-    if (dados.erro === "ALTERACAO_SOMENTE_SAB") {
+    if (dados.erro === "DADOS_NAO_CONFEREM") {
       mensagem(dados.mensagem);
       return;
     }
@@ -250,7 +254,10 @@ function ligar() {
       marcarCampo({ campo: "celular" });
       return;
     }
-    enviar(e.submitter, { canal: "sms", celular: `${ddd} ${numero}` });
+    const pedido = { canal: "sms", celular: `${ddd} ${numero}` };
+    const cpf = $("sms-cpf").value.trim();
+    if (!$("sms-cpf-campo").hidden && cpf) pedido.cpf = cpf;
+    enviar(e.submitter, pedido);
   });
   $("form-email").addEventListener("submit", (e) => {
     e.preventDefault();
